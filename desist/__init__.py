@@ -1,0 +1,1 @@
+"""desist: running desistance and disengagement programmes."""

@@ -1,0 +1,26 @@
+"""The `desist` command: Django's management commands, with the project's names for its own.
+
+    desist import participants FILE.csv
+    desist audit verify
+    desist demo-data --participants N --seed S
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# Commands whose public names are not valid module names.
+ALIASES = {"demo-data": "demo_data", "import": "import_data"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "desist.settings")
+    from django.core.management import execute_from_command_line
+
+    args = list(sys.argv if argv is None else argv)
+    if len(args) > 1 and args[1] in ALIASES:
+        args[1] = ALIASES[args[1]]
+    args[0] = "desist"
+    execute_from_command_line(args)
+    return 0
