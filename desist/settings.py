@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -193,7 +194,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = PROJECT_DIR / "var" / "staticfiles"
+# Off production, WhiteNoise serves straight from the app folders (no collectstatic needed).
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(PROJECT_DIR / "var" / "staticfiles"))) if PRODUCTION else None
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

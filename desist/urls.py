@@ -1,7 +1,11 @@
 from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 
 from desist import views
+
+# One way in: the admin's own sign-in form would bypass MFA and lock-out, so send it to allauth's.
+admin.site.login = login_required(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
     path("", views.home, name="home"),

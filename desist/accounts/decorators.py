@@ -33,6 +33,13 @@ def participant_route(view: View) -> View:
     return wrapped  # type: ignore[return-value]
 
 
+def participant_write_route(view: View) -> View:
+    """The view changes its participant, fetched with `get_participant_for_edit`."""
+    wrapped = login_required(view)
+    wrapped.access_policy = "participant_write"  # type: ignore[attr-defined]
+    return wrapped  # type: ignore[return-value]
+
+
 def roles_required(*roles: str) -> Callable[[View], View]:
     """Only users holding one of these roles; everyone else gets the same 404 as a bad URL."""
 

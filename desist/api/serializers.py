@@ -23,6 +23,7 @@ FIELD_GROUPS: dict[str, FieldGroup] = {
     "phone": FieldGroup.CONTACT,
     "email": FieldGroup.CONTACT,
     "address": FieldGroup.CONTACT,
+    "region": FieldGroup.SUPERVISION,
     "strand": FieldGroup.SUPERVISION,
     "status": FieldGroup.SUPERVISION,
     "referral_date": FieldGroup.SUPERVISION,

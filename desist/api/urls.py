@@ -1,11 +1,10 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
 from desist.api import views
 
-router = DefaultRouter(trailing_slash=True)
-router.include_root_view = False
+router = SimpleRouter(trailing_slash=True)
 router.register("participants", views.ParticipantViewSet, basename="participant")
 router.register(
     "pseudonymised-participants",

@@ -54,7 +54,11 @@ class ParticipantViewSet(
 ):
     """Participants the caller may see. Reading one record needs an X-Access-Purpose header."""
 
-    access_policy = "participant"
+    access_policy = {
+        "GET": "participant",
+        "PATCH": "participant_write",
+        "POST": "roles:" + ",".join(sorted(CASELOAD_ROLES)),
+    }
     serializer_class = ParticipantSerializer
     permission_classes = [HasAnyRole]
     required_roles = CASELOAD_ROLES

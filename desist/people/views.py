@@ -20,7 +20,7 @@ from desist.accounts.access import (
     visible_field_groups,
 )
 from desist.accounts.constants import CASELOAD_ROLES, Role
-from desist.accounts.decorators import participant_route, roles_required
+from desist.accounts.decorators import participant_route, participant_write_route, roles_required
 from desist.people import services
 from desist.people.constants import AccessPurpose
 from desist.people.forms import (
@@ -163,7 +163,7 @@ def participant_purpose(request: HttpRequest, participant_uuid: uuid.UUID) -> Ht
     )
 
 
-@participant_route
+@participant_write_route
 @require_http_methods(["GET", "POST"])
 def participant_edit(request: HttpRequest, participant_uuid: uuid.UUID) -> HttpResponse:
     participant = get_participant_for_edit(request.user, participant_uuid)
@@ -195,7 +195,7 @@ def participant_edit(request: HttpRequest, participant_uuid: uuid.UUID) -> HttpR
     )
 
 
-@participant_route
+@participant_write_route
 @require_http_methods(["GET", "POST"])
 def participant_status(request: HttpRequest, participant_uuid: uuid.UUID) -> HttpResponse:
     participant = get_participant_for_edit(request.user, participant_uuid)
@@ -213,7 +213,7 @@ def participant_status(request: HttpRequest, participant_uuid: uuid.UUID) -> Htt
     return render(request, "people/status_form.html", {"form": form, "participant": participant})
 
 
-@participant_route
+@participant_write_route
 @require_http_methods(["GET", "POST"])
 def legal_basis_add(request: HttpRequest, participant_uuid: uuid.UUID) -> HttpResponse:
     participant = get_participant_for_edit(request.user, participant_uuid)

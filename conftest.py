@@ -1,0 +1,186 @@
+"""Shared personas for permission tests: one of each kind of user the access rules distinguish."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from allauth.mfa.models import Authenticator
+from django.test import Client
+
+from desist.accounts.constants import OrganisationKind, Role
+from desist.accounts.models import Organisation, Region, RoleGrant, User
+from desist.people import services
+from desist.people.models import Participant
+
+PASSWORD = "correct-Horse-battery-9"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    # PBKDF2 at production strength costs ~0.3 s a user; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def make_user(
+    username: str, organisation: Organisation | None, *roles: str, totp: bool = True, **extra: Any
+) -> User:
+    user = User.objects.create_user(
+        username=username, password=PASSWORD, organisation=organisation, **extra
+    )
+    for role in roles:
+        RoleGrant.objects.create(user=user, role=role)
+    if totp:
+        # A TOTP device on record: the MFA middleware lets the user through once signed in.
+        Authenticator.objects.create(
+            user=user, type=Authenticator.Type.TOTP, data={"secret": "not-used-in-tests"}
+        )
+    return user
+
+
+def make_participant(
+    *,
+    reference: str,
+    family_name: str,
+    organisation: Organisation,
+    region: Region,
+    officer: User | None = None,
+    agencies: tuple[Organisation, ...] = (),
+    **extra: Any,
+) -> Participant:
+    data: dict[str, Any] = {
+        "reference": reference,
+        "given_name": "Test",
+        "family_name": family_name,
+        "date_of_birth": dt.date(1990, 5, 17),
+        "strand": "probation_licence",
+        "region": region,
+        "supervising_organisation": organisation,
+        "supervising_officer": officer,
+        **extra,
+    }
+    return services.participant_create(actor=None, data=data, agencies=agencies)
+
+
+@dataclass
+class World:
+    london: Region
+    north_west: Region
+    programme_team: Organisation
+    probation_london: Organisation
+    probation_nw: Organisation
+    prison: Organisation
+    police_london: Organisation
+    police_nw: Organisation
+    provider: Organisation
+    personas: dict[str, User]
+    case: Participant  # supervised by probation London, region London
+    other_case: Participant  # supervised by probation North West, region North West
+
+    def client_for(self, persona: str) -> Client:
+        client = Client()
+        if persona != "anonymous":
+            client.force_login(self.personas[persona])
+        return client
+
+
+# Who may read `world.case` (London, supervised by Probation London).
+CASE_READERS = {"supervising_officer", "colleague_same_org", "programme_manager", "police_london"}
+CASE_WRITERS = {"supervising_officer", "colleague_same_org", "programme_manager"}
+PERSONAS = [
+    "supervising_officer",
+    "colleague_same_org",
+    "officer_other_area",
+    "prison_offender_manager",
+    "police_london",
+    "police_other_region",
+    "practitioner",
+    "other_provider_practitioner",
+    "analyst",
+    "programme_manager",
+    "administrator",
+    "no_roles",
+    "anonymous",
+]
+
+
+@pytest.fixture
+def world(db: Any) -> World:
+    london = Region.objects.get(code="london")
+    north_west = Region.objects.get(code="north_west")
+    programme_team = Organisation.objects.create(
+        name="Programme Team", kind=OrganisationKind.PROGRAMME_TEAM
+    )
+    programme_team.regions.set(Region.objects.all())
+    probation_london = Organisation.objects.create(
+        name="Probation London", kind=OrganisationKind.PROBATION
+    )
+    probation_london.regions.set([london])
+    probation_nw = Organisation.objects.create(
+        name="Probation North West", kind=OrganisationKind.PROBATION
+    )
+    probation_nw.regions.set([north_west])
+    prison = Organisation.objects.create(name="Prison Service", kind=OrganisationKind.PRISON)
+    police_london = Organisation.objects.create(
+        name="CTP London", kind=OrganisationKind.CT_POLICE
+    )
+    police_london.regions.set([london])
+    police_nw = Organisation.objects.create(
+        name="CTP North West", kind=OrganisationKind.CT_POLICE
+    )
+    police_nw.regions.set([north_west])
+    provider = Organisation.objects.create(name="Mentors Ltd", kind=OrganisationKind.PROVIDER)
+    other_provider = Organisation.objects.create(
+        name="Other Mentors", kind=OrganisationKind.PROVIDER
+    )
+
+    personas = {
+        "supervising_officer": make_user(
+            "so", probation_london, Role.SUPERVISING_OFFICER, email="so@example.org"
+        ),
+        "colleague_same_org": make_user("colleague", probation_london, Role.SUPERVISING_OFFICER),
+        "officer_other_area": make_user("so_nw", probation_nw, Role.SUPERVISING_OFFICER),
+        "prison_offender_manager": make_user("pom", prison, Role.PRISON_OFFENDER_MANAGER),
+        "police_london": make_user("police", police_london, Role.POLICE_LIAISON),
+        "police_other_region": make_user("police_nw", police_nw, Role.POLICE_LIAISON),
+        "practitioner": make_user("mentor", provider, Role.PRACTITIONER),
+        "other_provider_practitioner": make_user(
+            "other_mentor", other_provider, Role.PRACTITIONER
+        ),
+        "analyst": make_user("analyst", programme_team, Role.ANALYST),
+        "programme_manager": make_user("pm", programme_team, Role.PROGRAMME_MANAGER),
+        "administrator": make_user(
+            "admin", programme_team, Role.ADMINISTRATOR, is_staff=True, is_superuser=True
+        ),
+        "no_roles": make_user("nobody", probation_london),
+    }
+    case = make_participant(
+        reference="CASE-1",
+        family_name="Zebedee-Marker",
+        organisation=probation_london,
+        region=london,
+        officer=personas["supervising_officer"],
+    )
+    other_case = make_participant(
+        reference="CASE-2",
+        family_name="Quillfeather-Marker",
+        organisation=probation_nw,
+        region=north_west,
+        officer=personas["officer_other_area"],
+    )
+    return World(
+        london=london,
+        north_west=north_west,
+        programme_team=programme_team,
+        probation_london=probation_london,
+        probation_nw=probation_nw,
+        prison=prison,
+        police_london=police_london,
+        police_nw=police_nw,
+        provider=provider,
+        personas=personas,
+        case=case,
+        other_case=other_case,
+    )

@@ -1,0 +1,723 @@
+"""Demo data: a realistic, made-up programme to click through, test against and benchmark.
+
+Deterministic: the same number of participants, seed and day give the same rows (names, dates
+of birth, identifiers, uuids, pseudonyms). Dates are laid out backwards from `today` so that
+licences, orders and release dates stay current whenever the demo is built.
+
+Built for size: 100,000 participants and their related rows are written with bulk inserts in
+one transaction, with no query per participant.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.db.models import ProtectedError, Q, RestrictedError
+from django.utils import timezone
+from faker import Faker
+
+from desist.accounts.constants import REGIONS, OrganisationKind, Role
+from desist.accounts.models import Organisation, Region, RoleGrant, User
+from desist.audit.constants import Action
+from desist.audit.services import audit_record
+from desist.people.constants import (
+    LegalBasisKind,
+    MappaCategory,
+    MappaLevel,
+    Sex,
+    Status,
+    Strand,
+)
+from desist.people.identifiers import pnc_check_letter
+from desist.people.models import Alias, LegalBasis, Participant, StatusChange
+
+# Passes the password validators (12+ characters, not common, not numeric, unlike any username).
+DEMO_PASSWORD = "demo-Desist-2026!"  # noqa: S105 - printed for demo sign-in on purpose
+BATCH_SIZE = 2000
+ALL_REGIONS = tuple(code for code, _ in REGIONS)
+
+PROGRAMME_TEAM = "Desistance and Disengagement Programme Team"
+PRISON_SERVICE = "HMPPS Long Term High Security Estate"
+PROVIDER_SOUTH = "Pathways Mentoring CIC"
+PROVIDER_NORTH = "Northern Bridges Intervention Services"
+
+PROBATION_BY_REGION: dict[str, str] = {
+    "london": "Probation Service London",
+    "north_west": "Probation Service North West",
+    "greater_manchester": "Probation Service Greater Manchester",
+    "west_midlands": "Probation Service West Midlands",
+    "north_east": "Probation Service North East",
+    "yorkshire_humber": "Probation Service Yorkshire and the Humber",
+    "east_midlands": "Probation Service East Midlands",
+    "east_of_england": "Probation Service East of England",
+    "kent_surrey_sussex": "Probation Service Kent, Surrey and Sussex",
+    "south_central": "Probation Service South Central",
+    "south_west": "Probation Service South West",
+    "wales": "Probation Service Wales",
+    "northern_ireland": "Probation Board for Northern Ireland",
+}
+FALLBACK_PROBATION_REGION = "london"
+
+# Counter Terrorism Policing is organised in regional units, several covering two regions.
+POLICE_UNITS: dict[str, tuple[str, ...]] = {
+    "Counter Terrorism Policing London": ("london",),
+    "Counter Terrorism Policing North West": ("north_west", "greater_manchester"),
+    "Counter Terrorism Policing West Midlands": ("west_midlands",),
+    "Counter Terrorism Policing North East": ("north_east", "yorkshire_humber"),
+    "Counter Terrorism Policing East Midlands": ("east_midlands",),
+    "Counter Terrorism Policing Eastern": ("east_of_england",),
+    "Counter Terrorism Policing South East": ("kent_surrey_sussex", "south_central"),
+    "Counter Terrorism Policing South West": ("south_west",),
+    "Counter Terrorism Policing Wales": ("wales",),
+    "PSNI Terrorism Investigation Unit": ("northern_ireland",),
+}
+
+PROVIDERS: dict[str, tuple[str, ...]] = {
+    PROVIDER_SOUTH: (
+        "london",
+        "kent_surrey_sussex",
+        "south_central",
+        "south_west",
+        "east_of_england",
+        "wales",
+    ),
+    PROVIDER_NORTH: (
+        "north_west",
+        "greater_manchester",
+        "north_east",
+        "yorkshire_humber",
+        "west_midlands",
+        "east_midlands",
+        "northern_ireland",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    role: str
+    organisation: str
+    staff: bool = False
+
+
+# One named sign-in per role, plus a colleague in another probation area.
+NAMED_LOGINS: tuple[DemoLogin, ...] = (
+    DemoLogin("programme.manager", Role.PROGRAMME_MANAGER, PROGRAMME_TEAM),
+    DemoLogin("officer.london", Role.SUPERVISING_OFFICER, PROBATION_BY_REGION["london"]),
+    DemoLogin("officer.northwest", Role.SUPERVISING_OFFICER, PROBATION_BY_REGION["north_west"]),
+    DemoLogin("pom.prison", Role.PRISON_OFFENDER_MANAGER, PRISON_SERVICE),
+    DemoLogin("police.london", Role.POLICE_LIAISON, "Counter Terrorism Policing London"),
+    DemoLogin("practitioner", Role.PRACTITIONER, PROVIDER_SOUTH),
+    DemoLogin("analyst", Role.ANALYST, PROGRAMME_TEAM),
+    DemoLogin("admin", Role.ADMINISTRATOR, PROGRAMME_TEAM, staff=True),
+)
+
+# Weighted towards the areas with the largest terrorism-related caseloads.
+REGION_WEIGHTS: dict[str, float] = {
+    "london": 30,
+    "north_west": 10,
+    "greater_manchester": 8,
+    "west_midlands": 14,
+    "yorkshire_humber": 8,
+    "north_east": 5,
+    "east_midlands": 5,
+    "east_of_england": 5,
+    "kent_surrey_sussex": 4,
+    "south_central": 4,
+    "south_west": 3,
+    "wales": 3,
+    "northern_ireland": 1,
+}
+STRAND_WEIGHTS: dict[str, float] = {
+    Strand.PROBATION_LICENCE: 55,
+    Strand.CUSTODY: 25,
+    Strand.TPIM: 4,
+    Strand.TEO: 4,
+    Strand.OTHER: 12,
+}
+# Towns and postcode areas per region, so an address matches the region it is recorded in.
+TOWNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "london": (("London", "E"), ("London", "N"), ("London", "SE"), ("London", "NW"),
+               ("London", "SW"), ("London", "W"), ("Croydon", "CR"), ("Ilford", "IG")),
+    "north_west": (("Liverpool", "L"), ("Preston", "PR"), ("Blackburn", "BB"),
+                   ("Lancaster", "LA"), ("Carlisle", "CA"), ("Warrington", "WA")),
+    "greater_manchester": (("Manchester", "M"), ("Bolton", "BL"), ("Oldham", "OL"),
+                           ("Stockport", "SK"), ("Wigan", "WN")),
+    "west_midlands": (("Birmingham", "B"), ("Coventry", "CV"), ("Wolverhampton", "WV"),
+                      ("Stoke-on-Trent", "ST"), ("Walsall", "WS")),
+    "north_east": (("Newcastle upon Tyne", "NE"), ("Sunderland", "SR"),
+                   ("Middlesbrough", "TS"), ("Durham", "DH")),
+    "yorkshire_humber": (("Leeds", "LS"), ("Bradford", "BD"), ("Sheffield", "S"),
+                         ("Hull", "HU"), ("Huddersfield", "HD")),
+    "east_midlands": (("Leicester", "LE"), ("Nottingham", "NG"), ("Derby", "DE"),
+                      ("Lincoln", "LN")),
+    "east_of_england": (("Luton", "LU"), ("Chelmsford", "CM"), ("Norwich", "NR"),
+                        ("Peterborough", "PE"), ("Cambridge", "CB")),
+    "kent_surrey_sussex": (("Brighton", "BN"), ("Maidstone", "ME"), ("Guildford", "GU"),
+                           ("Crawley", "RH")),
+    "south_central": (("Reading", "RG"), ("Oxford", "OX"), ("Southampton", "SO"),
+                      ("Portsmouth", "PO"), ("Slough", "SL")),
+    "south_west": (("Bristol", "BS"), ("Plymouth", "PL"), ("Exeter", "EX"),
+                   ("Gloucester", "GL")),
+    "wales": (("Cardiff", "CF"), ("Swansea", "SA"), ("Newport", "NP"), ("Wrexham", "LL")),
+    "northern_ireland": (("Belfast", "BT"), ("Derry", "BT"), ("Newry", "BT")),
+}  # fmt: skip
+STREET_KINDS = ("Road", "Street", "Lane", "Avenue", "Close", "Crescent", "Drive", "Grove",
+                "Terrace", "Way", "Gardens", "Place", "Walk", "Court")  # fmt: skip
+# The Long Term High Security Estate, and women's prisons that hold terrorism-related offenders.
+MEN_PRISONS = ("HMP Belmarsh", "HMP Frankland", "HMP Full Sutton", "HMP Whitemoor",
+               "HMP Long Lartin", "HMP Woodhill", "HMP Wakefield", "HMP Manchester")  # fmt: skip
+WOMEN_PRISONS = ("HMP Bronzefield", "HMP Low Newton", "HMP Send")
+EMAIL_DOMAINS = ("example.com", "example.org", "example.net")
+LICENCE_YEARS = (2, 3, 4, 5, 5, 7, 8, 10, 15)
+PAUSE_REASONS = (
+    "Recalled to custody pending review",
+    "Admitted to hospital",
+    "Change of intervention provider",
+    "Participant moved address; transfer in progress",
+)
+END_REASONS: dict[str, tuple[str, ...]] = {
+    Strand.PROBATION_LICENCE: ("Licence period ended", "Intervention completed",
+                               "Recalled to custody"),
+    Strand.CUSTODY: ("Released; transferred to the probation licence strand",
+                     "Intervention completed", "Transferred to another establishment"),
+    Strand.TPIM: ("TPIM notice expired", "TPIM notice revoked", "Intervention completed"),
+    Strand.TEO: ("Temporary exclusion order expired", "Intervention completed"),
+    Strand.OTHER: ("Intervention completed", "Withdrew from voluntary participation"),
+}  # fmt: skip
+LEGAL_BASIS_FOR_STRAND: dict[str, tuple[str, bool]] = {
+    Strand.PROBATION_LICENCE: (LegalBasisKind.LICENCE, True),
+    Strand.TPIM: (LegalBasisKind.TPIM_NOTICE, True),
+    Strand.TEO: (LegalBasisKind.TEO, True),
+    Strand.CUSTODY: (LegalBasisKind.CUSTODIAL_SENTENCE, False),
+    Strand.OTHER: (LegalBasisKind.VOLUNTARY, False),
+}
+# Cases per officer used to size the demo staff of each supervising organisation.
+CASES_PER_OFFICER = 60
+MAX_EXTRA_STAFF_PER_ORGANISATION = 40
+
+_PSEUDONYM_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_POSTCODE_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
+
+
+class DemoDataError(Exception):
+    """The demo cannot be built as asked (for example, the database is not empty)."""
+
+
+@dataclass
+class DemoResult:
+    seed: int
+    counts: dict[str, int]
+    deleted: dict[str, int]
+    logins: tuple[DemoLogin, ...] = NAMED_LOGINS
+    password: str = DEMO_PASSWORD
+    extra_staff: int = 0
+
+
+@dataclass
+class _Plan:
+    """Rows that need participant ids, keyed by the participant's position in the batch."""
+
+    participants: list[Participant] = field(default_factory=list)
+    officer_pool: list[str] = field(default_factory=list)  # organisation name per participant
+    aliases: list[tuple[int, str, str]] = field(default_factory=list)
+    legal_bases: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    statuses: list[tuple[int, str, dt.date, str, bool]] = field(default_factory=list)
+    agencies: list[tuple[int, str]] = field(default_factory=list)
+
+
+def demo_organisation_names() -> list[str]:
+    return [
+        PROGRAMME_TEAM,
+        *PROBATION_BY_REGION.values(),
+        PRISON_SERVICE,
+        *POLICE_UNITS,
+        *PROVIDERS,
+    ]
+
+
+@transaction.atomic
+def demo_data_create(
+    *, participants: int, seed: int, replace: bool = False, today: dt.date | None = None
+) -> DemoResult:
+    """Build the demo programme. Refuses a database that already holds data unless `replace`."""
+    if participants < 0:
+        raise DemoDataError("The number of participants cannot be negative.")
+    today = today or timezone.localdate()
+    deleted: dict[str, int] = {}
+    existing = Participant.objects.count()
+    demo_orgs = Organisation.objects.filter(name__in=demo_organisation_names()).exists()
+    if existing or demo_orgs:
+        if not replace:
+            what = f"{existing} participants" if existing else "the demo organisations"
+            raise DemoDataError(
+                f"The database already holds {what}. Run again with --replace to delete all "
+                "participants and the demo organisations and their users first, or use an "
+                "empty database."
+            )
+        deleted = demo_data_delete()
+
+    rng = random.Random(seed)  # noqa: S311 - reproducible made-up data, not secrets
+    fake = Faker("en_GB")
+    fake.seed_instance(seed)
+
+    regions = {region.code: region for region in Region.objects.all()}
+    missing = set(ALL_REGIONS) - set(regions)
+    if missing:
+        raise DemoDataError(f"Regions missing (run migrate first): {', '.join(sorted(missing))}")
+    organisations = _create_organisations(regions)
+    plan = _plan_participants(
+        n=participants, rng=rng, fake=fake, today=today, regions=regions, orgs=organisations
+    )
+    password = make_password(DEMO_PASSWORD)
+    staff = _create_staff(
+        plan=plan, rng=rng, fake=fake, organisations=organisations, password=password
+    )
+    _assign_officers(plan=plan, rng=rng, staff=staff)
+
+    Participant.objects.bulk_create(plan.participants, batch_size=BATCH_SIZE)
+    ids = [p.pk for p in plan.participants]
+    Alias.objects.bulk_create(
+        (Alias(participant_id=ids[i], given_name=g, family_name=f) for i, g, f in plan.aliases),
+        batch_size=BATCH_SIZE,
+    )
+    LegalBasis.objects.bulk_create(
+        (LegalBasis(participant_id=ids[i], **values) for i, values in plan.legal_bases),
+        batch_size=BATCH_SIZE,
+    )
+    officer_of = {i: p.supervising_officer_id for i, p in enumerate(plan.participants)}
+    StatusChange.objects.bulk_create(
+        (
+            StatusChange(
+                participant_id=ids[i],
+                status=status,
+                effective_date=date,
+                reason=reason,
+                recorded_by_id=officer_of[i] if by_officer else None,
+            )
+            for i, status, date, reason, by_officer in plan.statuses
+        ),
+        batch_size=BATCH_SIZE,
+    )
+    through = Participant.agencies.through
+    through.objects.bulk_create(
+        (
+            through(participant_id=ids[i], organisation_id=organisations[name].pk)
+            for i, name in plan.agencies
+        ),
+        batch_size=BATCH_SIZE,
+    )
+
+    extra_staff = sum(len(users) for users in staff.values()) - len(NAMED_LOGINS)
+    counts = {
+        "organisations": len(organisations),
+        "users": len(NAMED_LOGINS) + extra_staff,
+        "participants": len(plan.participants),
+        "aliases": len(plan.aliases),
+        "legal_bases": len(plan.legal_bases),
+        "status_changes": len(plan.statuses),
+        "agency_links": len(plan.agencies),
+    }
+    # Counts and seed only: the audit trail must not hold the made-up personal data either.
+    audit_record(
+        actor=None,
+        action=Action.IMPORT,
+        entity="demo-data",
+        entity_id="",
+        changes={"seed": seed, "as_of": today.isoformat(), "created": counts, "deleted": deleted},
+    )
+    return DemoResult(seed=seed, counts=counts, deleted=deleted, extra_staff=extra_staff)
+
+
+def demo_data_delete() -> dict[str, int]:
+    """Delete every participant, the demo organisations and their users (audit events stay)."""
+    names = demo_organisation_names()
+    counts: dict[str, int] = {}
+    participants = Participant.objects.all()
+    try:
+        # Children first: each goes in one DELETE instead of Django collecting 100k parents.
+        for label, model in (
+            ("aliases", Alias),
+            ("legal_bases", LegalBasis),
+            ("status_changes", StatusChange),
+            ("agency_links", Participant.agencies.through),
+        ):
+            counts[label] = model.objects.all().delete()[0]
+        counts["participants"] = participants.delete()[0]
+        users = User.objects.filter(
+            Q(organisation__name__in=names) | Q(username__in=[x.username for x in NAMED_LOGINS])
+        )
+        RoleGrant.objects.filter(user__in=users).delete()
+        counts["users"] = users.delete()[1].get(User._meta.label, 0)
+        counts["organisations"] = (
+            Organisation.objects.filter(name__in=names).delete()[1].get(Organisation._meta.label, 0)
+        )
+    except (ProtectedError, RestrictedError) as error:
+        raise DemoDataError(
+            "Cannot delete the existing demo data: other records still refer to it "
+            f"({error.args[0]})"
+        ) from None
+    return counts
+
+
+def _create_organisations(regions: dict[str, Region]) -> dict[str, Organisation]:
+    specs: list[tuple[str, str, Sequence[str]]] = [
+        (PROGRAMME_TEAM, OrganisationKind.PROGRAMME_TEAM, ALL_REGIONS),
+        *(
+            (name, OrganisationKind.PROBATION, (code,))
+            for code, name in PROBATION_BY_REGION.items()
+        ),
+        (PRISON_SERVICE, OrganisationKind.PRISON, ALL_REGIONS),
+        *((name, OrganisationKind.CT_POLICE, codes) for name, codes in POLICE_UNITS.items()),
+        *((name, OrganisationKind.PROVIDER, codes) for name, codes in PROVIDERS.items()),
+    ]
+    created = Organisation.objects.bulk_create(
+        [Organisation(name=name, kind=kind) for name, kind, _ in specs]
+    )
+    through = Organisation.regions.through
+    through.objects.bulk_create(
+        [
+            through(organisation_id=org.pk, region_id=regions[code].pk)
+            for org, (_, _, codes) in zip(created, specs, strict=True)
+            for code in codes
+        ]
+    )
+    return {org.name: org for org in created}
+
+
+def _pool(draw: Callable[[], str], size: int) -> list[str]:
+    """Names drawn once from Faker with its own weights; rows then pick from the pool, which is
+    many times faster than asking Faker for every row."""
+    return [draw() for _ in range(size)]
+
+
+def _plan_participants(
+    *,
+    n: int,
+    rng: random.Random,
+    fake: Faker,
+    today: dt.date,
+    regions: dict[str, Region],
+    orgs: dict[str, Organisation],
+) -> _Plan:
+    plan = _Plan()
+    male_names = _pool(fake.first_name_male, 2000)
+    female_names = _pool(fake.first_name_female, 2000)
+    family_names = _pool(fake.last_name, 4000)
+    region_codes = list(REGION_WEIGHTS)
+    region_weights = list(REGION_WEIGHTS.values())
+    strands = list(STRAND_WEIGHTS)
+    strand_weights = list(STRAND_WEIGHTS.values())
+    used_pnc: set[str] = set()
+    used_prison: set[str] = set()
+    used_crn: set[str] = set()
+    used_pseudonyms: set[str] = set()
+    created_at = timezone.now()
+    width = max(6, len(str(n)))
+
+    for index in range(n):
+        region_code = rng.choices(region_codes, region_weights)[0]
+        strand = rng.choices(strands, strand_weights)[0]
+        sex = rng.choices((Sex.MALE, Sex.FEMALE, Sex.NOT_KNOWN), (90, 9, 1))[0]
+        given = rng.choice(female_names if sex == Sex.FEMALE else male_names)
+        family = rng.choice(family_names)
+        referral_date = today - dt.timedelta(days=int(rng.triangular(0, 8 * 365, 0)))
+        age_at_referral = int(rng.triangular(18, 65, 24))
+        date_of_birth = referral_date - dt.timedelta(
+            days=age_at_referral * 365 + rng.randrange(365)
+        )
+
+        probation_region = region_code if region_code in PROBATION_BY_REGION else None
+        probation = PROBATION_BY_REGION[probation_region or FALLBACK_PROBATION_REGION]
+        supervisor = PRISON_SERVICE if strand == Strand.CUSTODY else probation
+        police = next(name for name, codes in POLICE_UNITS.items() if region_code in codes)
+
+        pnc = _unique(used_pnc, partial(_pnc_number, rng, date_of_birth, referral_date))
+        in_prison_system = strand in (Strand.PROBATION_LICENCE, Strand.CUSTODY)
+        has_crn = strand != Strand.TEO and (strand != Strand.TPIM or rng.random() < 0.5)
+        prison_number = (
+            _unique(used_prison, lambda: _prison_number(rng)) if in_prison_system else ""
+        )
+        crn = _unique(used_crn, lambda: _crn(rng)) if has_crn else ""
+
+        in_custody = strand == Strand.CUSTODY
+        status, history = _status_history(rng, strand, referral_date, today)
+        establishment = ""
+        release: dt.date | None = None
+        if in_custody:
+            establishment = rng.choice(WOMEN_PRISONS if sex == Sex.FEMALE else MEN_PRISONS)
+            if status == Status.ENDED:
+                release = history[-1][1]
+            else:
+                release = today + dt.timedelta(days=rng.randrange(30, 8 * 365))
+
+        mappa_category, mappa_level = _mappa(rng, strand)
+        pseudonym = _unique(
+            used_pseudonyms, lambda: "P" + "".join(rng.choices(_PSEUDONYM_ALPHABET, k=11))
+        )
+        email = ""
+        if not in_custody and rng.random() < 0.45:
+            domain = rng.choice(EMAIL_DOMAINS)
+            email = f"{given}.{family}{rng.randrange(1, 100)}@{domain}".lower().replace("'", "")
+        plan.participants.append(
+            Participant(
+                uuid=uuid.UUID(int=rng.getrandbits(128), version=4),
+                reference=f"DDP-{index + 1:0{width}d}",
+                pseudonym=pseudonym,
+                given_name=given,
+                family_name=family,
+                date_of_birth=date_of_birth,
+                sex=sex,
+                gender_identity="",
+                pnc_number=pnc,
+                prison_number=prison_number,
+                probation_crn=crn,
+                phone="" if in_custody else f"07700 900{rng.randrange(1000):03d}",
+                email=email,
+                address="" if in_custody else _address(rng, family_names, region_code),
+                region_id=regions[region_code].pk,
+                strand=strand,
+                status=status,
+                referral_date=referral_date,
+                supervising_organisation_id=orgs[supervisor].pk,
+                supervising_officer_id=None,
+                mappa_category=mappa_category,
+                mappa_level=mappa_level,
+                custody_establishment=establishment,
+                expected_release_date=release,
+                created_at=created_at,
+                updated_at=created_at,
+            )
+        )
+        plan.officer_pool.append(supervisor)
+
+        for status_value, date, reason in history:
+            plan.statuses.append(
+                (index, status_value, date, reason, status_value != Status.REFERRED)
+            )
+        plan.legal_bases.append((index, _legal_basis(rng, strand, referral_date, history, today)))
+        if rng.random() < 0.15:
+            for _ in range(rng.choice((1, 1, 2))):
+                alias_given = rng.choice(female_names if sex == Sex.FEMALE else male_names)
+                plan.aliases.append((index, alias_given, rng.choice(family_names)))
+        # Other agencies involved alongside the supervising organisation.
+        if in_custody:
+            plan.agencies.append((index, probation))  # continuity from custody to community
+        if strand in (Strand.TPIM, Strand.TEO) or rng.random() < 0.3:
+            plan.agencies.append((index, police))
+    return plan
+
+
+def _unique(used: set[str], make: Callable[[], str]) -> str:
+    while True:
+        value = make()
+        if value not in used:
+            used.add(value)
+            return value
+
+
+def _pnc_number(rng: random.Random, date_of_birth: dt.date, referral_date: dt.date) -> str:
+    # First recorded on the Police National Computer some time between 16 and the referral.
+    first = date_of_birth.year + 16
+    year = str(rng.randint(min(first, referral_date.year), referral_date.year))
+    serial = f"{rng.randrange(1, 10_000_000):07d}"
+    return f"{year}/{serial}{pnc_check_letter(year, serial)}"
+
+
+def _prison_number(rng: random.Random) -> str:
+    letters = "".join(rng.choices(_LETTERS, k=2))
+    return f"{rng.choice('ABG')}{rng.randrange(10_000):04d}{letters}"
+
+
+def _crn(rng: random.Random) -> str:
+    return f"{rng.choice('ADEFKLNX')}{rng.randrange(1_000_000):06d}"
+
+
+def _address(rng: random.Random, family_names: list[str], region_code: str) -> str:
+    town, area = rng.choice(TOWNS[region_code])
+    street = f"{rng.choice(family_names)} {rng.choice(STREET_KINDS)}"
+    district = rng.randrange(1, 30)
+    inward = f"{rng.randrange(10)}{''.join(rng.choices(_POSTCODE_LETTERS, k=2))}"
+    return f"{rng.randrange(1, 200)} {street}\n{town}\n{area}{district} {inward}"
+
+
+def _mappa(rng: random.Random, strand: str) -> tuple[str, str]:
+    share_terrorism = {
+        Strand.PROBATION_LICENCE: 0.9,
+        Strand.CUSTODY: 0.9,
+        Strand.TPIM: 0.6,
+        Strand.TEO: 0.3,
+        Strand.OTHER: 0.1,
+    }[Strand(strand)]
+    roll = rng.random()
+    if roll < share_terrorism:
+        category = MappaCategory.CAT4
+    elif roll < share_terrorism + 0.05:
+        category = rng.choice((MappaCategory.CAT1, MappaCategory.CAT2, MappaCategory.CAT3))
+    else:
+        return "", ""
+    level = rng.choices((MappaLevel.LEVEL1, MappaLevel.LEVEL2, MappaLevel.LEVEL3), (60, 30, 10))
+    return category.value, level[0].value
+
+
+def _status_history(
+    rng: random.Random, strand: str, referral_date: dt.date, today: dt.date
+) -> tuple[str, list[tuple[str, dt.date, str]]]:
+    """The current status and the changes that led to it, oldest first."""
+    history = [(Status.REFERRED.value, referral_date, "Referral received")]
+    days = (today - referral_date).days
+    if days < 30 and rng.random() < 0.8:
+        return Status.REFERRED, history
+    if days > 60 and rng.random() < 0.04:
+        ended = referral_date + dt.timedelta(days=rng.randrange(14, 60))
+        history.append((Status.ENDED.value, ended, "Assessed as unsuitable at triage"))
+        return Status.ENDED, history
+    started = min(today, referral_date + dt.timedelta(days=rng.randrange(7, 45)))
+    history.append((Status.ACTIVE.value, started, "Intervention started"))
+    ended_share = 0.15 if days < 540 else 0.7
+    roll = rng.random()
+    remaining = (today - started).days
+    if roll < ended_share and remaining > 30:
+        ended = started + dt.timedelta(days=rng.randrange(30, min(remaining, 900) + 1))
+        history.append((Status.ENDED.value, ended, rng.choice(END_REASONS[strand])))
+        return Status.ENDED, history
+    if roll < ended_share + 0.1 and remaining > 14:
+        paused = started + dt.timedelta(days=rng.randrange(14, remaining + 1))
+        history.append((Status.PAUSED.value, paused, rng.choice(PAUSE_REASONS)))
+        return Status.PAUSED, history
+    return Status.ACTIVE, history
+
+
+def _legal_basis(
+    rng: random.Random,
+    strand: str,
+    referral_date: dt.date,
+    history: list[tuple[str, dt.date, str]],
+    today: dt.date,
+) -> dict[str, Any]:
+    kind, mandatory = LEGAL_BASIS_FOR_STRAND[strand]
+    ended = history[-1][1] if history[-1][0] == Status.ENDED else None
+    end: dt.date | None
+    if kind == LegalBasisKind.LICENCE:
+        start = referral_date - dt.timedelta(days=rng.randrange(0, 120))
+        end = start + dt.timedelta(days=365 * rng.choice(LICENCE_YEARS))
+        notes = "Licence conditions include engagement with the programme."
+    elif kind == LegalBasisKind.TPIM_NOTICE:
+        start = referral_date - dt.timedelta(days=rng.randrange(0, 60))
+        end = start + dt.timedelta(days=365)
+        if ended is None and end < today:
+            end = today + dt.timedelta(days=rng.randrange(30, 365))  # extended
+        notes = "Measures include a requirement to attend appointments."
+    elif kind == LegalBasisKind.TEO:
+        start = referral_date - dt.timedelta(days=rng.randrange(0, 30))
+        end = start + dt.timedelta(days=2 * 365)
+        notes = "Permit to return includes obligations to attend appointments."
+    elif kind == LegalBasisKind.CUSTODIAL_SENTENCE:
+        start = referral_date - dt.timedelta(days=rng.randrange(180, 6 * 365))
+        end = None
+        notes = ""
+    else:
+        start = referral_date
+        end = ended
+        notes = "Agreed to take part voluntarily."
+    return {
+        "kind": kind,
+        "start_date": start,
+        "end_date": end,
+        "attendance_mandatory": mandatory,
+        "notes": notes,
+    }
+
+
+def _create_staff(
+    *,
+    plan: _Plan,
+    rng: random.Random,
+    fake: Faker,
+    organisations: dict[str, Organisation],
+    password: str,
+) -> dict[str, list[User]]:
+    """Named logins, plus enough officers in each supervising organisation to share its cases.
+
+    Returns the users who can hold cases, by organisation name.
+    """
+    cases = Counter(plan.officer_pool)
+    users: list[User] = []
+    roles: list[str] = []
+
+    def add(username: str, role: str, organisation: str, *, staff: bool = False) -> None:
+        given, family = fake.first_name(), fake.last_name()
+        users.append(
+            User(
+                username=username,
+                password=password,
+                first_name=given,
+                last_name=family,
+                email=f"{username}@example.org",
+                organisation_id=organisations[organisation].pk,
+                is_staff=staff,
+                is_superuser=staff,
+            )
+        )
+        roles.append(role)
+
+    for login in NAMED_LOGINS:
+        add(login.username, login.role, login.organisation, staff=login.staff)
+    named_per_org = Counter(
+        x.organisation
+        for x in NAMED_LOGINS
+        if x.role in (Role.SUPERVISING_OFFICER, Role.PRISON_OFFENDER_MANAGER)
+    )
+    for name, organisation in organisations.items():
+        role: str
+        if organisation.kind == OrganisationKind.PROBATION:
+            role, prefix = Role.SUPERVISING_OFFICER, "officer." + _slug(name)
+        elif organisation.kind == OrganisationKind.PRISON:
+            role, prefix = Role.PRISON_OFFENDER_MANAGER, "pom.prison"
+        else:
+            continue
+        wanted = max(2, math.ceil(cases[name] / CASES_PER_OFFICER))
+        have = named_per_org[name]
+        extra = min(MAX_EXTRA_STAFF_PER_ORGANISATION, max(0, wanted - have))
+        for number in range(have + 1, have + extra + 1):
+            add(f"{prefix}.{number}", role, name)
+
+    User.objects.bulk_create(users, batch_size=BATCH_SIZE)
+    RoleGrant.objects.bulk_create(
+        [RoleGrant(user_id=user.pk, role=role) for user, role in zip(users, roles, strict=True)],
+        batch_size=BATCH_SIZE,
+    )
+    by_org: dict[str, list[User]] = {}
+    id_to_org = {org.pk: name for name, org in organisations.items()}
+    for user, role in zip(users, roles, strict=True):
+        if role in (Role.SUPERVISING_OFFICER, Role.PRISON_OFFENDER_MANAGER):
+            by_org.setdefault(id_to_org[user.organisation_id], []).append(user)  # type: ignore[index]
+    return by_org
+
+
+def _slug(organisation_name: str) -> str:
+    for code, name in PROBATION_BY_REGION.items():
+        if name == organisation_name:
+            return code.replace("_", "")
+    raise KeyError(organisation_name)
+
+
+def _assign_officers(*, plan: _Plan, rng: random.Random, staff: dict[str, list[User]]) -> None:
+    for participant, organisation in zip(plan.participants, plan.officer_pool, strict=True):
+        officers = staff.get(organisation)
+        # A new referral may not have an officer allocated yet.
+        if not officers or (participant.status == Status.REFERRED and rng.random() < 0.3):
+            continue
+        participant.supervising_officer_id = rng.choice(officers).pk

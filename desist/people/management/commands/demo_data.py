@@ -1,0 +1,63 @@
+"""`desist demo-data --participants N --seed S [--replace]`: build the demo programme."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from desist.accounts.constants import Role
+from desist.demo import DemoDataError, demo_data_create
+
+
+class Command(BaseCommand):
+    help = (
+        "Fill an empty database with a realistic, made-up programme: organisations, one "
+        "sign-in per role and N participants. The same N and seed give the same data."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--participants", type=int, default=300, help="How many (default 300)")
+        parser.add_argument("--seed", type=int, default=1, help="Random seed (default 1)")
+        parser.add_argument(
+            "--replace",
+            action="store_true",
+            help="Delete all participants and the demo organisations and their users first. "
+            "Audit events stay: the audit trail is append-only.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        started = time.perf_counter()
+        try:
+            result = demo_data_create(
+                participants=options["participants"],
+                seed=options["seed"],
+                replace=options["replace"],
+            )
+        except DemoDataError as error:
+            raise CommandError(str(error)) from None
+        elapsed = time.perf_counter() - started
+        if result.deleted:
+            removed = ", ".join(f"{count} {name}" for name, count in result.deleted.items())
+            self.stdout.write(f"Deleted the previous demo data: {removed}.")
+        made = ", ".join(
+            f"{count} {name.replace('_', ' ')}" for name, count in result.counts.items()
+        )
+        self.stdout.write(self.style.SUCCESS(f"Created {made} in {elapsed:.1f} s."))
+        self.stdout.write("")
+        rows = [("Username", "Password", "Role", "Organisation")] + [
+            (login.username, result.password, Role(login.role).label, login.organisation)
+            for login in result.logins
+        ]
+        widths = [max(len(row[col]) for row in rows) for col in range(4)]
+        for number, row in enumerate(rows):
+            self.stdout.write("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+            if number == 0:
+                self.stdout.write("  ".join("-" * w for w in widths))
+        self.stdout.write("")
+        self.stdout.write(
+            f"{result.extra_staff} more officers (officer.<area>.<n>, pom.prison.<n>) "
+            "share the same password."
+        )
+        self.stdout.write("Open http://127.0.0.1:8000/ and sign in with one of the logins above.")
