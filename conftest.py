@@ -123,13 +123,9 @@ def world(db: Any) -> World:
     )
     probation_nw.regions.set([north_west])
     prison = Organisation.objects.create(name="Prison Service", kind=OrganisationKind.PRISON)
-    police_london = Organisation.objects.create(
-        name="CTP London", kind=OrganisationKind.CT_POLICE
-    )
+    police_london = Organisation.objects.create(name="CTP London", kind=OrganisationKind.CT_POLICE)
     police_london.regions.set([london])
-    police_nw = Organisation.objects.create(
-        name="CTP North West", kind=OrganisationKind.CT_POLICE
-    )
+    police_nw = Organisation.objects.create(name="CTP North West", kind=OrganisationKind.CT_POLICE)
     police_nw.regions.set([north_west])
     provider = Organisation.objects.create(name="Mentors Ltd", kind=OrganisationKind.PROVIDER)
     other_provider = Organisation.objects.create(
@@ -146,9 +142,7 @@ def world(db: Any) -> World:
         "police_london": make_user("police", police_london, Role.POLICE_LIAISON),
         "police_other_region": make_user("police_nw", police_nw, Role.POLICE_LIAISON),
         "practitioner": make_user("mentor", provider, Role.PRACTITIONER),
-        "other_provider_practitioner": make_user(
-            "other_mentor", other_provider, Role.PRACTITIONER
-        ),
+        "other_provider_practitioner": make_user("other_mentor", other_provider, Role.PRACTITIONER),
         "analyst": make_user("analyst", programme_team, Role.ANALYST),
         "programme_manager": make_user("pm", programme_team, Role.PROGRAMME_MANAGER),
         "administrator": make_user(

@@ -1,8 +1,8 @@
 """The `desist` command: Django's management commands, with the project's names for its own.
 
-    desist import participants FILE.csv
-    desist audit verify
-    desist demo-data --participants N --seed S
+desist import participants FILE.csv
+desist audit verify
+desist demo-data --participants N --seed S
 """
 
 from __future__ import annotations

@@ -195,7 +195,9 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 # Off production, WhiteNoise serves straight from the app folders (no collectstatic needed).
-STATIC_ROOT = Path(env_str("STATIC_ROOT", str(PROJECT_DIR / "var" / "staticfiles"))) if PRODUCTION else None
+STATIC_ROOT = (
+    Path(env_str("STATIC_ROOT", str(PROJECT_DIR / "var" / "staticfiles"))) if PRODUCTION else None
+)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -75,9 +75,7 @@ def _third_party(route: Route) -> str | None:
 
 
 def test_every_route_of_ours_declares_an_access_policy() -> None:
-    missing = [
-        r.name or r.module for r in ROUTES if r.policy is None and _third_party(r) is None
-    ]
+    missing = [r.name or r.module for r in ROUTES if r.policy is None and _third_party(r) is None]
     assert not missing, f"Routes with no access policy (deny by default): {missing}"
 
 
@@ -169,10 +167,16 @@ def test_no_route_lets_the_wrong_persona_in(world: World, persona: str) -> None:
             if response.status_code >= 500:
                 failures.append(f"{method.upper()} {url}: server error {response.status_code}")
             allowed = _allowed(method_policy, persona, world, route)
-            if not allowed and method == "get" and not _refused(response, persona, api, method_policy):
+            if (
+                not allowed
+                and method == "get"
+                and not _refused(response, persona, api, method_policy)
+            ):
                 failures.append(f"GET {url} ({method_policy}): let {persona} in")
             if not allowed and method != "get":
-                if not (_refused(response, persona, api, method_policy) or response.status_code == 405):
+                if not (
+                    _refused(response, persona, api, method_policy) or response.status_code == 405
+                ):
                     failures.append(f"{method.upper()} {url}: {response.status_code}")
                 if _writes() != before:
                     failures.append(f"{method.upper()} {url}: {persona} changed data")

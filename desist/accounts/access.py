@@ -25,6 +25,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from desist.accounts.constants import Role
+from desist.accounts.models import Organisation
 from desist.people.constants import FieldGroup
 from desist.people.models import Participant
 
@@ -80,15 +81,18 @@ def _usable(user: AnyUser) -> User | None:
 def _visibility_filter(user: User) -> Q | None:
     """The rows a user may see as a Q, or None when they may see none. Q() means all."""
     roles = user.roles
+    organisation_id = user.organisation_id
+    if organisation_id is None:
+        return None
     if Role.PROGRAMME_MANAGER in roles:
         return Q()
     condition = Q(pk__in=[])
     granted = False
     if any(role in roles for role in SUPERVISING_ROLES):
-        condition |= Q(supervising_organisation_id=user.organisation_id)
+        condition |= Q(supervising_organisation_id=organisation_id)
         # A subquery, not a join, so rows are never repeated and the queryset stays countable.
         involved = Participant.agencies.through.objects.filter(
-            organisation_id=user.organisation_id
+            organisation_id=organisation_id
         ).values("participant_id")
         condition |= Q(pk__in=involved)
         granted = True
@@ -102,8 +106,11 @@ def _visibility_filter(user: User) -> Q | None:
 def _region_ids(user: User) -> list[int]:
     cache = getattr(user, "_desist_region_ids", None)
     if cache is None:
-        assert user.organisation is not None
-        cache = list(user.organisation.regions.values_list("id", flat=True))
+        cache = list(
+            Organisation.regions.through.objects.filter(
+                organisation_id=user.organisation_id or 0
+            ).values_list("region_id", flat=True)
+        )
         user._desist_region_ids = cache  # type: ignore[attr-defined]
     return cache
 

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 
-class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
+class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         # Accounts are created by administrators only, after vetting.
         return False
@@ -17,7 +17,7 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
         return bool(super().is_safe_url(url))
 
 
-class MFAAdapter(DefaultMFAAdapter):  # type: ignore[misc]
+class MFAAdapter(DefaultMFAAdapter):
     def can_delete_authenticator(self, authenticator: Any) -> bool:
         # With MFA mandatory, the last TOTP device cannot be removed, only replaced by an admin.
         return not settings.DESIST_MFA_REQUIRED

@@ -8,7 +8,6 @@ from django.http import HttpRequest
 from desist.accounts.constants import CASELOAD_ROLES, Role
 
 
-
 def desist(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     has_role = getattr(user, "has_role", None)

@@ -23,21 +23,21 @@ def public(view: View) -> View:
 def signed_in(view: View) -> View:
     wrapped = login_required(view)
     wrapped.access_policy = "signed_in"  # type: ignore[attr-defined]
-    return wrapped  # type: ignore[return-value]
+    return wrapped
 
 
 def participant_route(view: View) -> View:
     """The view fetches its participant through the access gate (by `participant_uuid`)."""
     wrapped = login_required(view)
     wrapped.access_policy = "participant"  # type: ignore[attr-defined]
-    return wrapped  # type: ignore[return-value]
+    return wrapped
 
 
 def participant_write_route(view: View) -> View:
     """The view changes its participant, fetched with `get_participant_for_edit`."""
     wrapped = login_required(view)
     wrapped.access_policy = "participant_write"  # type: ignore[attr-defined]
-    return wrapped  # type: ignore[return-value]
+    return wrapped
 
 
 def roles_required(*roles: str) -> Callable[[View], View]:

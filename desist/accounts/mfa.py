@@ -13,6 +13,4 @@ def mfa_required() -> bool:
 
 
 def has_totp(user: User) -> bool:
-    return bool(
-        Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
-    )
+    return bool(Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists())

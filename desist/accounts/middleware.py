@@ -34,7 +34,7 @@ class RequireMFAMiddleware:
                 and not request.session.get(SESSION_FLAG)
                 and not request.path.startswith(_EXEMPT_PREFIXES)
             ):
-                if not has_totp(user):  # type: ignore[arg-type]
+                if not has_totp(user):
                     return HttpResponseRedirect(reverse("mfa_activate_totp"))
                 request.session[SESSION_FLAG] = True
         return self.get_response(request)

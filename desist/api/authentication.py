@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
 from rest_framework import exceptions
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.request import Request
 
 from desist.accounts.mfa import SESSION_FLAG, has_totp, mfa_required
 
@@ -24,8 +24,8 @@ class ServiceAccountTokenAuthentication(TokenAuthentication):
 class MFASessionAuthentication(SessionAuthentication):
     """A browser session counts only once its user has TOTP set up (when MFA is required)."""
 
-    def authenticate(self, request: HttpRequest) -> tuple[Any, None] | None:  # type: ignore[override]
-        result = super().authenticate(request)  # type: ignore[arg-type]
+    def authenticate(self, request: Request) -> tuple[Any, None] | None:
+        result = super().authenticate(request)
         if result is None:
             return None
         user = result[0]

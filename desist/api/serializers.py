@@ -102,7 +102,9 @@ class ParticipantSerializer(serializers.ModelSerializer[Participant]):
 
 class PseudonymisedParticipantSerializer(serializers.ModelSerializer[Participant]):
     year_of_birth = serializers.SerializerMethodField()
-    region = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    region: serializers.SlugRelatedField[Region] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
 
     class Meta:
         model = Participant

@@ -177,9 +177,7 @@ class ParticipantViewSet(
         return response
 
 
-class PseudonymisedParticipantViewSet(
-    mixins.ListModelMixin, viewsets.GenericViewSet[Participant]
-):
+class PseudonymisedParticipantViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Participant]):
     """Non-identifying rows for analysts: pseudonym, year of birth, sex, strand, status, region."""
 
     access_policy = "roles:analyst,programme_manager"

@@ -122,7 +122,5 @@ def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
 def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
     """{field: [old, new]} for the fields whose value changed."""
     return {
-        name: [before.get(name), after[name]]
-        for name in after
-        if before.get(name) != after[name]
+        name: [before.get(name), after[name]] for name in after if before.get(name) != after[name]
     }

@@ -361,8 +361,8 @@ def organisation_for_supervision(
         raise error(f"{_quote(name)} is not the name of an organisation{hint}")
     if organisation.kind not in SUPERVISING_KINDS:
         raise error(
-            f"{_quote(name)} is a {organisation.get_kind_display().lower()}, "
-            "not a probation or prison organisation"
+            f"{_quote(name)} is not a probation or prison organisation "
+            f'(its kind is "{organisation.get_kind_display()}")'
         )
     return organisation
 

@@ -62,7 +62,7 @@ def participant_create(
         reason="Record created",
         recorded_by=actor,
     )
-    after = snapshot(participant, EDITABLE_FIELDS + ("status",))
+    after = snapshot(participant, (*EDITABLE_FIELDS, "status"))
     after["agencies"] = sorted(a.pk for a in agency_list)
     audit_change(
         actor=actor,

@@ -38,7 +38,6 @@ SEARCH_SESSION_KEY = "caseload_search"
 PURPOSES_SESSION_KEY = "access_purposes"
 
 
-
 def _page_size(request: HttpRequest) -> int:
     try:
         size = int(request.GET.get("per_page", PAGE_SIZES[0]))
@@ -114,9 +113,7 @@ def _remember_purpose(request: HttpRequest, participant_uuid: uuid.UUID, purpose
 
 
 def _purpose_for(request: HttpRequest, participant_uuid: uuid.UUID) -> str | None:
-    purpose: str | None = request.session.get(PURPOSES_SESSION_KEY, {}).get(
-        str(participant_uuid)
-    )
+    purpose: str | None = request.session.get(PURPOSES_SESSION_KEY, {}).get(str(participant_uuid))
     return purpose
 
 
@@ -184,9 +181,7 @@ def participant_edit(request: HttpRequest, participant_uuid: uuid.UUID) -> HttpR
             data=data,
             agencies=form.cleaned_data["agencies"],
         )
-        messages.success(
-            request, "Changes saved" if changes else "No changes to save"
-        )
+        messages.success(request, "Changes saved" if changes else "No changes to save")
         return redirect("people:detail", participant_uuid=participant.uuid)
     return render(
         request,
@@ -246,5 +241,3 @@ def pseudonymised(request: HttpRequest) -> HttpResponse:
         "people/pseudonymised.html",
         {"page": page, "filters": filters, "page_sizes": PAGE_SIZES},
     )
-
-
