@@ -24,3 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     args[0] = "desist"
     execute_from_command_line(args)
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
