@@ -3,6 +3,6 @@
 from drf_spectacular.authentication import SessionScheme
 
 
-class MFASessionScheme(SessionScheme):  # type: ignore[misc,no-untyped-call]
+class MFASessionScheme(SessionScheme):  # type: ignore[no-untyped-call]
     target_class = "desist.api.authentication.MFASessionAuthentication"
     name = "cookieAuth"

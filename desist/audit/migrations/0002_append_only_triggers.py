@@ -14,7 +14,10 @@ SQLITE_DOWN = ["DROP TRIGGER IF EXISTS audit_no_update;", "DROP TRIGGER IF EXIST
 
 POSTGRES_UP = [
     """CREATE OR REPLACE FUNCTION audit_refuse_change() RETURNS trigger AS $$
-        BEGIN RAISE EXCEPTION 'audit events are append-only'; END; $$ LANGUAGE plpgsql;""",
+        BEGIN
+            RAISE EXCEPTION USING ERRCODE = 'restrict_violation',
+                MESSAGE = 'audit events are append-only';
+        END; $$ LANGUAGE plpgsql;""",
     f"""CREATE TRIGGER audit_no_update_delete BEFORE UPDATE OR DELETE ON {TABLE}
         FOR EACH ROW EXECUTE FUNCTION audit_refuse_change();""",
     f"""CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON {TABLE}
