@@ -10,16 +10,19 @@ one transaction, with no query per participant.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import math
 import random
 import uuid
+from bisect import bisect
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import accumulate, islice
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
@@ -54,6 +57,7 @@ from desist.people.models import Alias, LegalBasis, Participant, StatusChange
 # Passes the password validators (12+ characters, not common, not numeric, unlike any username).
 DEMO_PASSWORD = "demo-Desist-2026!"  # noqa: S105 - printed for demo sign-in on purpose
 BATCH_SIZE = 2000
+T = TypeVar("T")
 ALL_REGIONS = tuple(code for code, _ in REGIONS)
 
 PROGRAMME_TEAM = "Desistance and Disengagement Programme Team"
@@ -218,8 +222,56 @@ CASES_PER_OFFICER = 60
 MAX_EXTRA_STAFF_PER_ORGANISATION = 40
 
 _PSEUDONYM_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+_TO_PSEUDONYM_ALPHABET = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _PSEUDONYM_ALPHABET)
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _POSTCODE_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
+
+
+# Share of each strand managed under MAPPA category 4 (terrorism).
+_TERRORISM_MAPPA_SHARE: dict[str, float] = {
+    Strand.PROBATION_LICENCE: 0.9,
+    Strand.CUSTODY: 0.9,
+    Strand.TPIM: 0.6,
+    Strand.TEO: 0.3,
+    Strand.OTHER: 0.1,
+}
+_OTHER_MAPPA_CATEGORIES = [
+    c.value for c in (MappaCategory.CAT1, MappaCategory.CAT2, MappaCategory.CAT3)
+]
+_MAPPA_LEVELS = [MappaLevel.LEVEL1.value, MappaLevel.LEVEL2.value, MappaLevel.LEVEL3.value]
+_MAPPA_LEVEL_CUM = [60.0, 90.0, 100.0]
+
+
+class _Dice:
+    """Seeded draws, cheap enough for millions of them.
+
+    random.Random's choice, choices and randrange cost about a microsecond each in Python code;
+    scaling one random() float is several times faster and as good for made-up data.
+    """
+
+    def __init__(self, seed: int) -> None:
+        self._rng = random.Random(seed)  # noqa: S311 - reproducible made-up data, not secrets
+        self.random = self._rng.random
+        self.bits = self._rng.getrandbits
+        self.triangular = self._rng.triangular
+
+    def below(self, n: int) -> int:
+        """0 <= result < n."""
+        return int(self.random() * n)
+
+    def between(self, low: int, high: int) -> int:
+        """low <= result < high."""
+        return low + int(self.random() * (high - low))
+
+    def pick(self, items: Sequence[T]) -> T:
+        return items[int(self.random() * len(items))]
+
+    def weighted(self, items: Sequence[T], cumulative: Sequence[float]) -> T:
+        return items[bisect(cumulative, self.random() * cumulative[-1])]
+
+    def two_letters(self, alphabet: str) -> str:
+        size = len(alphabet)
+        return alphabet[int(self.random() * size)] + alphabet[int(self.random() * size)]
 
 
 class DemoDataError(Exception):
@@ -323,9 +375,10 @@ def demo_data_create(
                 "participants and the demo organisations and their users first, or use an "
                 "empty database."
             )
-        deleted = demo_data_delete()
+        with _sqlite_cache(megabytes=256):
+            deleted = demo_data_delete()
 
-    rng = random.Random(seed)  # noqa: S311 - reproducible made-up data, not secrets
+    dice = _Dice(seed)
     fake = Faker("en_GB")
     fake.seed_instance(seed)
 
@@ -335,38 +388,15 @@ def demo_data_create(
         raise DemoDataError(f"Regions missing (run migrate first): {', '.join(sorted(missing))}")
     organisations = _create_organisations(regions)
     plan = _plan_participants(
-        n=participants, rng=rng, fake=fake, today=today, regions=regions, orgs=organisations
+        n=participants, dice=dice, fake=fake, today=today, regions=regions, orgs=organisations
     )
     users, staff = _create_staff(
         plan=plan, fake=fake, organisations=organisations, password=make_password(DEMO_PASSWORD)
     )
-    _assign_officers(plan=plan, rng=rng, staff=staff)
+    _assign_officers(plan=plan, dice=dice, staff=staff)
 
-    now = timezone.now()
-    for row in plan.participants:
-        row[-2] = row[-1] = now
-    _bulk_insert(Participant, PARTICIPANT_COLUMNS, plan.participants)
-    # One query for every new id: references are unique and the table held no participants.
-    id_of = dict(Participant.objects.values_list("reference", "pk"))
-    ids = [id_of[row[1]] for row in plan.participants]
-    officers = [row[_OFFICER] for row in plan.participants]
-    _bulk_insert(Alias, ALIAS_COLUMNS, ([ids[i], g, f] for i, g, f in plan.aliases))
-    _bulk_insert(
-        LegalBasis, LEGAL_BASIS_COLUMNS, ([ids[row[0]], *row[1:]] for row in plan.legal_bases)
-    )
-    _bulk_insert(
-        StatusChange,
-        STATUS_COLUMNS,
-        (
-            [ids[i], status, date, reason, now, officers[i] if by_officer else None]
-            for i, status, date, reason, by_officer in plan.statuses
-        ),
-    )
-    _bulk_insert(
-        Participant.agencies.through,
-        ("participant", "organisation"),
-        ([ids[i], organisations[name].pk] for i, name in plan.agencies),
-    )
+    with _sqlite_cache(megabytes=256):
+        _insert_plan(plan, organisations)
 
     counts = {
         "organisations": len(organisations),
@@ -421,6 +451,52 @@ def demo_data_delete() -> dict[str, int]:
     return counts
 
 
+def _insert_plan(plan: _Plan, organisations: dict[str, Organisation]) -> None:
+    now = timezone.now()
+    for row in plan.participants:
+        row[-2] = row[-1] = now  # created_at, updated_at
+    _bulk_insert(Participant, PARTICIPANT_COLUMNS, plan.participants)
+    # One query for every new id: references are unique and the table held no participants.
+    id_of = dict(Participant.objects.values_list("reference", "pk"))
+    ids = [id_of[row[1]] for row in plan.participants]
+    officers = [row[_OFFICER] for row in plan.participants]
+    _bulk_insert(Alias, ALIAS_COLUMNS, ([ids[i], g, f] for i, g, f in plan.aliases))
+    _bulk_insert(
+        LegalBasis, LEGAL_BASIS_COLUMNS, ([ids[row[0]], *row[1:]] for row in plan.legal_bases)
+    )
+    _bulk_insert(
+        StatusChange,
+        STATUS_COLUMNS,
+        (
+            [ids[i], status, date, reason, now, officers[i] if by_officer else None]
+            for i, status, date, reason, by_officer in plan.statuses
+        ),
+    )
+    _bulk_insert(
+        Participant.agencies.through,
+        ("participant", "organisation"),
+        ([ids[i], organisations[name].pk] for i, name in plan.agencies),
+    )
+
+
+@contextmanager
+def _sqlite_cache(*, megabytes: int) -> Iterator[None]:
+    """SQLite's default 2 MB page cache makes inserts into the participant table's dozen indexes
+    wait on disk; a larger cache for this connection, for the length of the load, halves it."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        previous = cursor.fetchone()[0]
+        cursor.execute(f"PRAGMA cache_size = {-1024 * int(megabytes)}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(previous)}")
+
+
 def _bulk_insert(model: type[Model], columns: Sequence[str], rows: Iterable[list[Any]]) -> None:
     """Insert rows of Python values, BATCH_SIZE at a time, with one executemany per batch.
 
@@ -433,9 +509,9 @@ def _bulk_insert(model: type[Model], columns: Sequence[str], rows: Iterable[list
     converters: list[tuple[int, Callable[[Any], Any]]] = []
     for position, model_field in enumerate(fields):
         if isinstance(model_field, DateTimeField):
-            converters.append((position, ops.adapt_datetimefield_value))
+            converters.append((position, _memoised(ops.adapt_datetimefield_value)))
         elif isinstance(model_field, DateField):
-            converters.append((position, ops.adapt_datefield_value))
+            converters.append((position, _memoised(ops.adapt_datefield_value)))
         elif isinstance(model_field, UUIDField) and not connection.features.has_native_uuid_field:
             converters.append((position, lambda value: value.hex))
     names = ", ".join(ops.quote_name(f.column) for f in fields)
@@ -448,6 +524,18 @@ def _bulk_insert(model: type[Model], columns: Sequence[str], rows: Iterable[list
                     if row[position] is not None:
                         row[position] = convert(row[position])
             cursor.executemany(sql, batch)
+
+
+def _memoised(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Dates repeat across rows (a few thousand distinct days), so convert each one once."""
+    seen: dict[Any, Any] = {}
+
+    def cached(value: Any) -> Any:
+        if value not in seen:
+            seen[value] = convert(value)
+        return seen[value]
+
+    return cached
 
 
 def _concrete_field(model: type[Model], name: str) -> Field[Any, Any]:
@@ -501,7 +589,7 @@ def _cumulative(weights: dict[str, float]) -> tuple[list[str], list[float]]:
 def _plan_participants(
     *,
     n: int,
-    rng: random.Random,
+    dice: _Dice,
     fake: Faker,
     today: dt.date,
     regions: dict[str, Region],
@@ -524,17 +612,15 @@ def _plan_participants(
     female = Sex.FEMALE.value
 
     for index in range(n):
-        region_code = rng.choices(region_codes, cum_weights=region_cum)[0]
-        strand = rng.choices(strands, cum_weights=strand_cum)[0]
-        sex = rng.choices(sexes, cum_weights=sex_cum)[0]
+        region_code = dice.weighted(region_codes, region_cum)
+        strand = dice.weighted(strands, strand_cum)
+        sex = dice.weighted(sexes, sex_cum)
         given_names = female_names if sex == female else male_names
-        given = rng.choice(given_names)
-        family = rng.choice(family_names)
-        referral_date = today - dt.timedelta(days=int(rng.triangular(0, 8 * 365, 0)))
-        age_at_referral = int(rng.triangular(18, 65, 24))
-        date_of_birth = referral_date - dt.timedelta(
-            days=age_at_referral * 365 + rng.randrange(365)
-        )
+        given = dice.pick(given_names)
+        family = dice.pick(family_names)
+        referral_date = today - dt.timedelta(days=int(dice.triangular(0, 8 * 365, 0)))
+        age_at_referral = int(dice.triangular(18, 65, 24))
+        date_of_birth = referral_date - dt.timedelta(days=age_at_referral * 365 + dice.below(365))
 
         probation = PROBATION_BY_REGION.get(
             region_code, PROBATION_BY_REGION[FALLBACK_PROBATION_REGION]
@@ -542,33 +628,33 @@ def _plan_participants(
         in_custody = strand == custody
         supervisor = PRISON_SERVICE if in_custody else probation
 
-        pnc = _unique(used_pnc, partial(_pnc_number, rng, date_of_birth, referral_date))
+        pnc = _unique(used_pnc, partial(_pnc_number, dice, date_of_birth, referral_date))
         prison_number = ""
         if strand in (licence, custody):
-            prison_number = _unique(used_prison, partial(_prison_number, rng))
+            prison_number = _unique(used_prison, partial(_prison_number, dice))
         crn = ""
-        if strand != teo and (strand != tpim or rng.random() < 0.5):
-            crn = _unique(used_crn, partial(_crn, rng))
+        if strand != teo and (strand != tpim or dice.random() < 0.5):
+            crn = _unique(used_crn, partial(_crn, dice))
 
-        status, history = _status_history(rng, strand, referral_date, today)
+        status, history = _status_history(dice, strand, referral_date, today)
         establishment = ""
         release: dt.date | None = None
         if in_custody:
-            establishment = rng.choice(WOMEN_PRISONS if sex == female else MEN_PRISONS)
+            establishment = dice.pick(WOMEN_PRISONS if sex == female else MEN_PRISONS)
             if status == Status.ENDED:
                 release = history[-1][1]
             else:
-                release = today + dt.timedelta(days=rng.randrange(30, 8 * 365))
+                release = today + dt.timedelta(days=dice.between(30, 8 * 365))
 
-        mappa_category, mappa_level = _mappa(rng, strand)
-        pseudonym = _unique(used_pseudonyms, partial(_pseudonym, rng))
+        mappa_category, mappa_level = _mappa(dice, strand)
+        pseudonym = _unique(used_pseudonyms, partial(_pseudonym, dice))
         email = ""
-        if not in_custody and rng.random() < 0.45:
-            domain = rng.choice(EMAIL_DOMAINS)
-            email = f"{given}.{family}{rng.randrange(1, 100)}@{domain}".lower().replace("'", "")
+        if not in_custody and dice.random() < 0.45:
+            domain = dice.pick(EMAIL_DOMAINS)
+            email = f"{given}.{family}{dice.between(1, 100)}@{domain}".lower().replace("'", "")
         plan.participants.append(
             [
-                uuid.UUID(int=rng.getrandbits(128), version=4),
+                uuid.UUID(int=dice.bits(128), version=4),
                 f"DDP-{index + 1:0{width}d}",
                 pseudonym,
                 given,
@@ -579,9 +665,9 @@ def _plan_participants(
                 pnc,
                 prison_number,
                 crn,
-                "" if in_custody else f"07700 900{rng.randrange(1000):03d}",  # Ofcom drama range
+                "" if in_custody else f"07700 900{dice.below(1000):03d}",  # Ofcom drama range
                 email,
-                "" if in_custody else _address(rng, family_names, region_code),
+                "" if in_custody else _address(dice, family_names, region_code),
                 regions[region_code].pk,
                 strand,
                 status,
@@ -600,20 +686,22 @@ def _plan_participants(
 
         for status_value, date, reason in history:
             plan.statuses.append((index, status_value, date, reason, status_value != "referred"))
-        plan.legal_bases.append((index, *_legal_basis(rng, strand, referral_date, history, today)))
-        if rng.random() < 0.15:
-            for _ in range(rng.choice((1, 1, 2))):
-                plan.aliases.append((index, rng.choice(given_names), rng.choice(family_names)))
+        plan.legal_bases.append((index, *_legal_basis(dice, strand, referral_date, history, today)))
+        if dice.random() < 0.15:
+            for _ in range(dice.pick((1, 1, 2))):
+                plan.aliases.append((index, dice.pick(given_names), dice.pick(family_names)))
         # Other agencies involved alongside the supervising organisation.
         if in_custody:
             plan.agencies.append((index, probation))  # continuity from custody to community
-        if strand in (tpim, teo) or rng.random() < 0.3:
+        if strand in (tpim, teo) or dice.random() < 0.3:
             plan.agencies.append((index, police_of[region_code]))
     return plan
 
 
-def _pseudonym(rng: random.Random) -> str:
-    return "P" + "".join(rng.choices(_PSEUDONYM_ALPHABET, k=11))
+def _pseudonym(dice: _Dice) -> str:
+    # 55 random bits as 11 base-32 characters in the pseudonym alphabet (as new_pseudonym's).
+    encoded = base64.b32encode(dice.bits(56).to_bytes(7, "big")).decode()
+    return "P" + encoded[:11].translate(_TO_PSEUDONYM_ALPHABET)
 
 
 def _unique(used: set[str], make: Callable[[], str]) -> str:
@@ -624,80 +712,73 @@ def _unique(used: set[str], make: Callable[[], str]) -> str:
             return value
 
 
-def _pnc_number(rng: random.Random, date_of_birth: dt.date, referral_date: dt.date) -> str:
+def _pnc_number(dice: _Dice, date_of_birth: dt.date, referral_date: dt.date) -> str:
     # First recorded on the Police National Computer some time between 16 and the referral.
     first = date_of_birth.year + 16
-    year = str(rng.randint(min(first, referral_date.year), referral_date.year))
-    serial = f"{rng.randrange(1, 10_000_000):07d}"
+    year = str(dice.between(min(first, referral_date.year), referral_date.year + 1))
+    serial = f"{dice.between(1, 10_000_000):07d}"
     return f"{year}/{serial}{pnc_check_letter(year, serial)}"
 
 
-def _prison_number(rng: random.Random) -> str:
-    letters = "".join(rng.choices(_LETTERS, k=2))
-    return f"{rng.choice('ABG')}{rng.randrange(10_000):04d}{letters}"
+def _prison_number(dice: _Dice) -> str:
+    letters = dice.two_letters(_LETTERS)
+    return f"{dice.pick('ABG')}{dice.below(10_000):04d}{letters}"
 
 
-def _crn(rng: random.Random) -> str:
-    return f"{rng.choice('ADEFKLNX')}{rng.randrange(1_000_000):06d}"
+def _crn(dice: _Dice) -> str:
+    return f"{dice.pick('ADEFKLNX')}{dice.below(1_000_000):06d}"
 
 
-def _address(rng: random.Random, family_names: list[str], region_code: str) -> str:
-    town, area = rng.choice(TOWNS[region_code])
-    street = f"{rng.choice(family_names)} {rng.choice(STREET_KINDS)}"
-    district = rng.randrange(1, 30)
-    inward = f"{rng.randrange(10)}{''.join(rng.choices(_POSTCODE_LETTERS, k=2))}"
-    return f"{rng.randrange(1, 200)} {street}\n{town}\n{area}{district} {inward}"
+def _address(dice: _Dice, family_names: list[str], region_code: str) -> str:
+    town, area = dice.pick(TOWNS[region_code])
+    street = f"{dice.pick(family_names)} {dice.pick(STREET_KINDS)}"
+    district = dice.between(1, 30)
+    inward = f"{dice.below(10)}{dice.two_letters(_POSTCODE_LETTERS)}"
+    return f"{dice.between(1, 200)} {street}\n{town}\n{area}{district} {inward}"
 
 
-def _mappa(rng: random.Random, strand: str) -> tuple[str, str]:
-    share_terrorism = {
-        Strand.PROBATION_LICENCE: 0.9,
-        Strand.CUSTODY: 0.9,
-        Strand.TPIM: 0.6,
-        Strand.TEO: 0.3,
-        Strand.OTHER: 0.1,
-    }[Strand(strand)]
-    roll = rng.random()
-    if roll < share_terrorism:
-        category = MappaCategory.CAT4
-    elif roll < share_terrorism + 0.05:
-        category = rng.choice((MappaCategory.CAT1, MappaCategory.CAT2, MappaCategory.CAT3))
+def _mappa(dice: _Dice, strand: str) -> tuple[str, str]:
+    roll = dice.random()
+    share = _TERRORISM_MAPPA_SHARE[strand]
+    if roll < share:
+        category = MappaCategory.CAT4.value
+    elif roll < share + 0.05:
+        category = dice.pick(_OTHER_MAPPA_CATEGORIES)
     else:
         return "", ""
-    level = rng.choices((MappaLevel.LEVEL1, MappaLevel.LEVEL2, MappaLevel.LEVEL3), (60, 30, 10))
-    return category.value, level[0].value
+    return category, dice.weighted(_MAPPA_LEVELS, _MAPPA_LEVEL_CUM)
 
 
 def _status_history(
-    rng: random.Random, strand: str, referral_date: dt.date, today: dt.date
+    dice: _Dice, strand: str, referral_date: dt.date, today: dt.date
 ) -> tuple[str, list[tuple[str, dt.date, str]]]:
     """The current status and the changes that led to it, oldest first."""
     history = [(Status.REFERRED.value, referral_date, "Referral received")]
     days = (today - referral_date).days
-    if days < 30 and rng.random() < 0.8:
+    if days < 30 and dice.random() < 0.8:
         return Status.REFERRED, history
-    if days > 60 and rng.random() < 0.04:
-        ended = referral_date + dt.timedelta(days=rng.randrange(14, 60))
+    if days > 60 and dice.random() < 0.04:
+        ended = referral_date + dt.timedelta(days=dice.between(14, 60))
         history.append((Status.ENDED.value, ended, "Assessed as unsuitable at triage"))
         return Status.ENDED, history
-    started = min(today, referral_date + dt.timedelta(days=rng.randrange(7, 45)))
+    started = min(today, referral_date + dt.timedelta(days=dice.between(7, 45)))
     history.append((Status.ACTIVE.value, started, "Intervention started"))
     ended_share = 0.15 if days < 540 else 0.7
-    roll = rng.random()
+    roll = dice.random()
     remaining = (today - started).days
     if roll < ended_share and remaining > 30:
-        ended = started + dt.timedelta(days=rng.randrange(30, min(remaining, 900) + 1))
-        history.append((Status.ENDED.value, ended, rng.choice(END_REASONS[strand])))
+        ended = started + dt.timedelta(days=dice.between(30, min(remaining, 900) + 1))
+        history.append((Status.ENDED.value, ended, dice.pick(END_REASONS[strand])))
         return Status.ENDED, history
     if roll < ended_share + 0.1 and remaining > 14:
-        paused = started + dt.timedelta(days=rng.randrange(14, remaining + 1))
-        history.append((Status.PAUSED.value, paused, rng.choice(PAUSE_REASONS)))
+        paused = started + dt.timedelta(days=dice.between(14, remaining + 1))
+        history.append((Status.PAUSED.value, paused, dice.pick(PAUSE_REASONS)))
         return Status.PAUSED, history
     return Status.ACTIVE, history
 
 
 def _legal_basis(
-    rng: random.Random,
+    dice: _Dice,
     strand: str,
     referral_date: dt.date,
     history: list[tuple[str, dt.date, str]],
@@ -708,21 +789,21 @@ def _legal_basis(
     ended = history[-1][1] if history[-1][0] == Status.ENDED else None
     end: dt.date | None
     if kind == LegalBasisKind.LICENCE:
-        start = referral_date - dt.timedelta(days=rng.randrange(0, 120))
-        end = start + dt.timedelta(days=365 * rng.choice(LICENCE_YEARS))
+        start = referral_date - dt.timedelta(days=dice.between(0, 120))
+        end = start + dt.timedelta(days=365 * dice.pick(LICENCE_YEARS))
         notes = "Licence conditions include engagement with the programme."
     elif kind == LegalBasisKind.TPIM_NOTICE:
-        start = referral_date - dt.timedelta(days=rng.randrange(0, 60))
+        start = referral_date - dt.timedelta(days=dice.between(0, 60))
         end = start + dt.timedelta(days=365)
         if ended is None and end < today:
-            end = today + dt.timedelta(days=rng.randrange(30, 365))  # extended
+            end = today + dt.timedelta(days=dice.between(30, 365))  # extended
         notes = "Measures include a requirement to attend appointments."
     elif kind == LegalBasisKind.TEO:
-        start = referral_date - dt.timedelta(days=rng.randrange(0, 30))
+        start = referral_date - dt.timedelta(days=dice.between(0, 30))
         end = start + dt.timedelta(days=2 * 365)
         notes = "Permit to return includes obligations to attend appointments."
     elif kind == LegalBasisKind.CUSTODIAL_SENTENCE:
-        start = referral_date - dt.timedelta(days=rng.randrange(180, 6 * 365))
+        start = referral_date - dt.timedelta(days=dice.between(180, 6 * 365))
         end = None
         notes = ""
     else:
@@ -804,10 +885,10 @@ def _slug(organisation_name: str) -> str:
     raise KeyError(organisation_name)
 
 
-def _assign_officers(*, plan: _Plan, rng: random.Random, staff: dict[str, list[int]]) -> None:
+def _assign_officers(*, plan: _Plan, dice: _Dice, staff: dict[str, list[int]]) -> None:
     for row, organisation in zip(plan.participants, plan.supervisors, strict=True):
         officers = staff.get(organisation)
         # A new referral may not have an officer allocated yet.
-        if not officers or (row[_STATUS] == Status.REFERRED and rng.random() < 0.3):
+        if not officers or (row[_STATUS] == Status.REFERRED and dice.random() < 0.3):
             continue
-        row[_OFFICER] = rng.choice(officers)
+        row[_OFFICER] = dice.pick(officers)

@@ -5,6 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from desist.accounts.access import visible_field_groups
+from desist.accounts.constants import OrganisationKind, Role
 from desist.accounts.models import Organisation, Region, User
 from desist.people.constants import FieldGroup
 from desist.people.identifiers import crn_error, normalise_pnc, pnc_error, prison_number_error
@@ -60,7 +61,9 @@ class ParticipantSerializer(serializers.ModelSerializer[Participant]):
         queryset=User.objects.all(), required=False, allow_null=True
     )
     agencies = serializers.PrimaryKeyRelatedField(
-        queryset=Organisation.objects.all(), many=True, required=False
+        queryset=Organisation.objects.exclude(kind=OrganisationKind.PROVIDER),
+        many=True,
+        required=False,
     )
     aliases = AliasSerializer(many=True, read_only=True)
     legal_bases = LegalBasisSerializer(many=True, read_only=True)
@@ -80,6 +83,34 @@ class ParticipantSerializer(serializers.ModelSerializer[Participant]):
             for key, value in data.items()
             if key in ("id", "reference") or FIELD_GROUPS.get(key) in groups
         }
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # The same rules as the page form (desist.people.forms.ParticipantForm).
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        organisation = attrs.get(
+            "supervising_organisation", getattr(self.instance, "supervising_organisation", None)
+        )
+        if (
+            "supervising_organisation" in attrs
+            and user is not None
+            and not user.has_role(Role.PROGRAMME_MANAGER)
+            and organisation is not None
+            and organisation.pk != user.organisation_id
+        ):
+            raise serializers.ValidationError(
+                {"supervising_organisation": ["You can create cases for your organisation only."]}
+            )
+        officer = attrs.get("supervising_officer")
+        if (
+            officer is not None
+            and organisation is not None
+            and officer.organisation_id != organisation.pk
+        ):
+            raise serializers.ValidationError(
+                {"supervising_officer": ["The supervising officer must work for that organisation"]}
+            )
+        return attrs
 
     def validate_pnc_number(self, value: str) -> str:
         value = value.strip().upper()

@@ -89,8 +89,10 @@ class ParticipantViewSet(
         if code not in AccessPurpose.values:
             raise ValidationError(
                 {
-                    PURPOSE_HEADER: f"Give the purpose of access in the {PURPOSE_HEADER} header, "
-                    f"one of: {', '.join(AccessPurpose.values)}."
+                    PURPOSE_HEADER: [
+                        f"Give the purpose of access in the {PURPOSE_HEADER} header, "
+                        f"one of: {', '.join(AccessPurpose.values)}."
+                    ]
                 }
             )
         return purpose[:300]
@@ -130,14 +132,8 @@ class ParticipantViewSet(
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         agencies = data.pop("agencies", [])
-        organisation = data["supervising_organisation"]
-        user = request.user
-        if not user.has_role(Role.PROGRAMME_MANAGER) and organisation.pk != user.organisation_id:  # type: ignore[union-attr]
-            raise ValidationError(
-                {"supervising_organisation": "You can create cases for your organisation only."}
-            )
         participant = services.participant_create(
-            actor=user,  # type: ignore[arg-type]
+            actor=request.user,  # type: ignore[arg-type]
             data=data,
             agencies=agencies,
         )

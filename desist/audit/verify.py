@@ -28,7 +28,9 @@ def audit_verify(*, chunk_size: int = 5000) -> VerifyResult:
     for row in rows.iterator(chunk_size=chunk_size):
         seq = row["seq"]
         if seq != expected_seq:
-            gap = f"#{expected_seq}" if seq - 1 == expected_seq else f"#{expected_seq} to #{seq - 1}"
+            gap = (
+                f"#{expected_seq}" if seq - 1 == expected_seq else f"#{expected_seq} to #{seq - 1}"
+            )
             result.problems.append(f"Event {gap} missing: rows were deleted.")
         if row["prev_hash"] != prev_hash:
             result.problems.append(

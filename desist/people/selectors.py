@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Q, QuerySet
 
 from desist.accounts.access import participants_for, pseudonymised_participants_for
+from desist.people.identifiers import normalise_pnc
 from desist.people.models import Alias, Participant
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ def participant_search_filter(text: str) -> Q:
     exact = text.upper()
     condition = (
         Q(reference__iexact=text)
-        | Q(pnc_number=exact)
+        | Q(pnc_number=normalise_pnc(exact))
         | Q(prison_number=exact)
         | Q(probation_crn=exact)
     )
@@ -69,9 +70,11 @@ def participant_detail_for(user: AnyUser, participant: Participant) -> Participa
 
 
 def pseudonymised_rows_for(
-    user: AnyUser, *, strand: str = "", status: str = ""
+    user: AnyUser, *, strand: str = "", status: str = "", region_id: int | None = None
 ) -> QuerySet[Participant]:
     queryset = pseudonymised_participants_for(user)
+    if region_id:
+        queryset = queryset.filter(region_id=region_id)
     if strand:
         queryset = queryset.filter(strand=strand)
     if status:

@@ -6,7 +6,7 @@ import uuid
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -36,6 +36,11 @@ from desist.people.selectors import caseload_for, participant_detail_for, pseudo
 PAGE_SIZES = (25, 50, 100)
 SEARCH_SESSION_KEY = "caseload_search"
 PURPOSES_SESSION_KEY = "access_purposes"
+
+
+def _posted(request: HttpRequest) -> QueryDict | None:
+    """Form data for a POST (even an empty one, so it shows its errors), None for a GET."""
+    return request.POST if request.method == "POST" else None
 
 
 def _page_size(request: HttpRequest) -> int:
@@ -92,7 +97,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def participant_create(request: HttpRequest) -> HttpResponse:
     actor = request.user
-    form = ParticipantForm(request.POST or None, actor=actor)  # type: ignore[arg-type]
+    form = ParticipantForm(_posted(request), actor=actor)  # type: ignore[arg-type]
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "agencies"}
         participant = services.participant_create(
@@ -144,7 +149,7 @@ def participant_detail(request: HttpRequest, participant_uuid: uuid.UUID) -> Htt
 @require_http_methods(["GET", "POST"])
 def participant_purpose(request: HttpRequest, participant_uuid: uuid.UUID) -> HttpResponse:
     participant = get_participant_for(request.user, participant_uuid)
-    form = PurposeForm(request.POST or None)
+    form = PurposeForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         purpose = form.cleaned_data["purpose"]
         detail = form.cleaned_data["detail"].strip()
@@ -170,7 +175,7 @@ def participant_edit(request: HttpRequest, participant_uuid: uuid.UUID) -> HttpR
             + "?next="
             + request.path
         )
-    form = ParticipantForm(request.POST or None, instance=participant, actor=request.user)  # type: ignore[arg-type]
+    form = ParticipantForm(_posted(request), instance=participant, actor=request.user)  # type: ignore[arg-type]
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "agencies"}
         # Re-read from the database: the form has already written its values onto the instance.
@@ -194,7 +199,7 @@ def participant_edit(request: HttpRequest, participant_uuid: uuid.UUID) -> HttpR
 @require_http_methods(["GET", "POST"])
 def participant_status(request: HttpRequest, participant_uuid: uuid.UUID) -> HttpResponse:
     participant = get_participant_for_edit(request.user, participant_uuid)
-    form = StatusForm(request.POST or None, initial={"status": participant.status})
+    form = StatusForm(_posted(request), initial={"status": participant.status})
     if request.method == "POST" and form.is_valid():
         services.participant_change_status(
             actor=request.user,  # type: ignore[arg-type]
@@ -212,7 +217,7 @@ def participant_status(request: HttpRequest, participant_uuid: uuid.UUID) -> Htt
 @require_http_methods(["GET", "POST"])
 def legal_basis_add(request: HttpRequest, participant_uuid: uuid.UUID) -> HttpResponse:
     participant = get_participant_for_edit(request.user, participant_uuid)
-    form = LegalBasisForm(request.POST or None)
+    form = LegalBasisForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         services.legal_basis_add(
             actor=request.user,  # type: ignore[arg-type]
@@ -231,8 +236,12 @@ def legal_basis_add(request: HttpRequest, participant_uuid: uuid.UUID) -> HttpRe
 def pseudonymised(request: HttpRequest) -> HttpResponse:
     filters = CaseloadFilterForm(request.GET or None)
     cleaned = filters.cleaned_data if filters.is_valid() else {}
+    region = cleaned.get("region")
     queryset = pseudonymised_rows_for(
-        request.user, strand=cleaned.get("strand", ""), status=cleaned.get("status", "")
+        request.user,
+        strand=cleaned.get("strand", ""),
+        status=cleaned.get("status", ""),
+        region_id=region.pk if region else None,
     )
     paginator = Paginator(queryset, _page_size(request))
     page = paginator.get_page(request.GET.get("page"))

@@ -15,7 +15,7 @@ from django.utils import timezone
 from desist import cli
 from desist.accounts.models import Organisation, Region, User
 from desist.audit.models import AuditEvent
-from desist.people import importer
+from desist.people import services
 from desist.people.models import Alias, Participant, StatusChange
 
 pytestmark = pytest.mark.django_db
@@ -137,7 +137,8 @@ def test_import_creates_participants_with_the_values_in_the_file(tmp_path, proba
         ("Ali", "Example"),
         ("Sam van", "Test"),
     ]
-    assert first.status_history.first().status == "active"
+    # Created as referred, then moved to the status in the file, both on the record.
+    assert list(first.status_history.values_list("status", flat=True)) == ["active", "referred"]
     second = Participant.objects.get(reference="DDP-002")
     assert second.strand == "tpim"
     assert second.status == "referred"
@@ -164,7 +165,7 @@ def test_import_audits_each_record_and_summarises_the_run_without_personal_data(
     text = json.dumps(summary.changes)
     for personal in ("Amir", "Example", "DDP-001", "1990"):
         assert personal not in text
-    assert summary.seq == AuditEvent.objects.order_by("-seq").first().seq
+    assert summary.seq == AuditEvent.objects.latest("seq").seq
 
 
 def test_reimporting_the_same_file_creates_no_duplicates_and_reports_unchanged(tmp_path, probation):
@@ -186,7 +187,7 @@ def test_reimporting_the_same_file_creates_no_duplicates_and_reports_unchanged(t
     ) == counts
     # Only the summary of the second run.
     assert AuditEvent.objects.count() == events + 1
-    assert AuditEvent.objects.last().action == "import"
+    assert AuditEvent.objects.latest("seq").action == "import"
 
 
 def test_changed_value_on_reimport_updates_and_audits_old_and_new(tmp_path, probation):
@@ -207,7 +208,7 @@ def test_changed_value_on_reimport_updates_and_audits_old_and_new(tmp_path, prob
     event = AuditEvent.objects.get(action="update")
     assert event.entity_id == str(participant.pk)
     assert event.changes == {"family_name": ["Example", "Renamed"], "mappa_level": ["", "1"]}
-    assert AuditEvent.objects.filter(action="import").last().changes["updated"] == 1
+    assert AuditEvent.objects.filter(action="import").latest("seq").changes["updated"] == 1
 
 
 def test_reimport_adds_only_aliases_not_already_present(tmp_path, probation):
@@ -461,14 +462,14 @@ def test_a_row_refused_while_writing_rolls_back_the_rows_already_written(
     tmp_path, probation, monkeypatch
 ):
     # Checks before writing should catch everything; this proves the transaction holds if not.
-    real_create = importer.participant_create
+    real_create = services.participant_create
 
     def create_but_refuse_c(**kwargs):
         if kwargs["data"]["reference"] == "C":
             raise ValidationError({"given_name": ["Refused for the test"]})
         return real_create(**kwargs)
 
-    monkeypatch.setattr(importer, "participant_create", create_but_refuse_c)
+    monkeypatch.setattr("desist.people.importer.participant_create", create_but_refuse_c)
     before = (Participant.objects.count(), AuditEvent.objects.count())
     path = write_csv(tmp_path, [person("A"), person("B"), person("C"), person("D")])
 
@@ -498,3 +499,43 @@ def test_desist_command_line_exits_non_zero_on_errors(tmp_path, probation, capsy
 
     assert exit_info.value.code != 0
     assert "Row 2, strand: is blank but is required" in capsys.readouterr().err
+
+
+def test_unknown_defaults_are_refused_before_reading_rows(tmp_path, probation):
+    errors = import_errors(
+        write_csv(tmp_path, [person()]),
+        "--default-region",
+        "atlantis",
+        "--default-organisation",
+        "Nobody",
+    )
+
+    assert errors == [
+        '--default-region "atlantis" is not a region',
+        '--default-organisation: "Nobody" is not the name of an organisation',
+    ]
+
+
+def test_malformed_csv_is_reported_at_its_row(tmp_path, probation):
+    path = tmp_path / "broken.csv"
+    path.write_text(
+        ",".join(MINIMAL) + "\r\n"
+        "DDP-001,Amir,Example,1990-05-17,tpim\r\n"
+        '"DDP-002"x,Bea,Sample,1990-05-17,tpim\r\n',
+        encoding="utf-8",
+    )
+
+    errors = import_errors(path)
+
+    assert len(errors) == 1
+    assert errors[0].startswith("Row 3: cannot be read as CSV")
+
+
+def test_row_with_more_cells_than_the_header_is_an_error(tmp_path, probation):
+    path = tmp_path / "wide.csv"
+    path.write_text(
+        ",".join(MINIMAL) + "\r\nDDP-001,Amir,Example,1990-05-17,tpim,surprise\r\n",
+        encoding="utf-8",
+    )
+
+    assert import_errors(path) == ["Row 2: has 6 cells but the header has 5"]
