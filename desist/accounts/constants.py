@@ -55,3 +55,6 @@ CASELOAD_ROLES: tuple[str, ...] = (
     Role.POLICE_LIAISON,
     Role.PRACTITIONER,
 )
+
+# Kinds of organisation that can supervise a case.
+SUPERVISING_KINDS: frozenset[str] = frozenset({OrganisationKind.PROBATION, OrganisationKind.PRISON})

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from desist.accounts.constants import OrganisationKind, Role
+from desist.accounts.constants import SUPERVISING_KINDS, OrganisationKind, Role
 from desist.accounts.models import Organisation, Region, User
 from desist.forms import DateInput, GovUKForm, GovUKModelForm
 from desist.people.constants import AccessPurpose, Sex, Status, Strand
@@ -16,8 +16,6 @@ from desist.people.identifiers import (
     prison_number_error,
 )
 from desist.people.models import LegalBasis, Participant
-
-SUPERVISING_KINDS = (OrganisationKind.PROBATION, OrganisationKind.PRISON)
 
 
 class ParticipantForm(GovUKModelForm):

@@ -22,7 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from desist.accounts.constants import OrganisationKind
+from desist.accounts.constants import SUPERVISING_KINDS
 from desist.accounts.models import Organisation, Region, User
 from desist.audit.constants import Action
 from desist.audit.services import audit_record
@@ -31,7 +31,6 @@ from desist.people.identifiers import crn_error, normalise_pnc, pnc_error, priso
 from desist.people.models import Alias, Participant
 from desist.people.services import (
     alias_add,
-    participant_change_status,
     participant_create,
     participant_update,
 )
@@ -57,7 +56,6 @@ _FIELD_OF_COLUMN = {"participant_id": "reference"}
 _COLUMN_OF_FIELD = {"reference": "participant_id"}
 _NOT_FIELDS = frozenset({"status", "aliases"})
 # The same organisations the participant form offers as supervising.
-SUPERVISING_KINDS = frozenset({OrganisationKind.PROBATION, OrganisationKind.PRISON})
 # SQLite allows 999 parameters in a statement; stay under it on every backend.
 _IN_CHUNK = 900
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -490,15 +488,9 @@ def _plans(
 
 def _apply(plan: _Plan, *, actor: User | None, today: dt.date) -> str:
     if plan.participant is None:
-        participant = participant_create(actor=actor, data=plan.data)
-        if plan.status is not None and participant.status != plan.status:
-            participant_change_status(
-                actor=actor,
-                participant=participant,
-                status=plan.status,
-                effective_date=today,
-                reason="Status given in an import",
-            )
+        participant = participant_create(
+            actor=actor, data=plan.data, status=plan.status or Status.REFERRED
+        )
         outcome = "created"
     else:
         participant = plan.participant

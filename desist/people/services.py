@@ -47,9 +47,13 @@ def participant_create(
     actor: User | None,
     data: Mapping[str, Any],
     agencies: Iterable[Organisation] = (),
+    status: str = Status.REFERRED,
     status_date: dt.date | None = None,
 ) -> Participant:
+    """Create a participant with its first status-history row and a create audit event."""
+    Status(status)
     participant = Participant(**{k: v for k, v in data.items() if k in EDITABLE_FIELDS})
+    participant.status = status
     participant.full_clean(exclude=["supervising_officer"])
     participant.save()
     agency_list = list(agencies)

@@ -137,8 +137,8 @@ def test_import_creates_participants_with_the_values_in_the_file(tmp_path, proba
         ("Ali", "Example"),
         ("Sam van", "Test"),
     ]
-    # Created as referred, then moved to the status in the file, both on the record.
-    assert list(first.status_history.values_list("status", flat=True)) == ["active", "referred"]
+    # Created straight into the status given in the file, with one history row for it.
+    assert list(first.status_history.values_list("status", flat=True)) == ["active"]
     second = Participant.objects.get(reference="DDP-002")
     assert second.strand == "tpim"
     assert second.status == "referred"
