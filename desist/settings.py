@@ -194,6 +194,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 # Off production, WhiteNoise serves straight from the app folders (no collectstatic needed).
 STATIC_ROOT = (
     Path(env_str("STATIC_ROOT", str(PROJECT_DIR / "var" / "staticfiles"))) if PRODUCTION else None

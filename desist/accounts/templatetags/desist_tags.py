@@ -20,3 +20,21 @@ def query_with(context: dict[str, Any], **changes: Any) -> str:
     for key, value in changes.items():
         query[key] = value
     return query.urlencode()
+
+
+_CSS_BY_WIDGET = {
+    "checkbox": "govuk-checkboxes__input",
+    "select": "govuk-select",
+    "textarea": "govuk-textarea",
+}
+
+
+@register.filter
+def govuk_widget(bound_field: Any) -> Any:
+    """The field's widget with GOV.UK classes, for forms that do not use GovUKFormMixin."""
+    if bound_field.field.widget.attrs.get("class"):
+        return bound_field.as_widget()
+    css = _CSS_BY_WIDGET.get(widget_type(bound_field), "govuk-input")
+    if bound_field.errors:
+        css += " govuk-input--error" if css == "govuk-input" else ""
+    return bound_field.as_widget(attrs={"class": css})

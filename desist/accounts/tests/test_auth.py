@@ -162,3 +162,11 @@ def test_bad_setting_value_names_the_variable() -> None:
     result = _desist("check", DESIST_IDLE_TIMEOUT_SECONDS="soon")
     assert result.returncode != 0
     assert "DESIST_IDLE_TIMEOUT_SECONDS must be a whole number" in result.stderr
+
+
+def test_vendored_govuk_styles_are_served(db: None) -> None:
+    client = Client()
+    for path in ("/static/govuk/govuk-frontend.min.css", "/static/desist/app.css"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert b"".join(response.streaming_content).strip()  # type: ignore[attr-defined]
