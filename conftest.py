@@ -18,6 +18,15 @@ from desist.people.models import Participant
 PASSWORD = "correct-Horse-battery-9"
 
 
+@pytest.fixture
+def keep_db_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`desist ...` (Django's run_from_argv) closes every connection when it ends; inside a
+    test that would drop the test transaction on PostgreSQL."""
+    from django.db import connections
+
+    monkeypatch.setattr(connections, "close_all", lambda: None)
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     # PBKDF2 at production strength costs ~0.3 s a user; tests create many users.

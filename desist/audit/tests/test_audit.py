@@ -165,7 +165,9 @@ def test_verify_command_reports_success_and_failure(capsys: pytest.CaptureFixtur
 
 
 @pytest.mark.django_db
-def test_desist_command_runs_audit_verify(capsys: pytest.CaptureFixture[str]) -> None:
+def test_desist_command_runs_audit_verify(
+    capsys: pytest.CaptureFixture[str], keep_db_connection: None
+) -> None:
     from desist.cli import main
 
     _append(1)

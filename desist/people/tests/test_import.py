@@ -479,7 +479,7 @@ def test_a_row_refused_while_writing_rolls_back_the_rows_already_written(
     assert (Participant.objects.count(), AuditEvent.objects.count()) == before
 
 
-def test_desist_command_line_imports_participants(tmp_path, probation, capsys):
+def test_desist_command_line_imports_participants(tmp_path, probation, capsys, keep_db_connection):
     path = write_csv(tmp_path, [{k: v for k, v in person().items() if k != "region"}])
 
     status = cli.main(["desist", "import", "participants", str(path), "--default-region", "london"])
@@ -491,7 +491,9 @@ def test_desist_command_line_imports_participants(tmp_path, probation, capsys):
     assert Participant.objects.get().region.code == "london"
 
 
-def test_desist_command_line_exits_non_zero_on_errors(tmp_path, probation, capsys):
+def test_desist_command_line_exits_non_zero_on_errors(
+    tmp_path, probation, capsys, keep_db_connection
+):
     path = write_csv(tmp_path, [person(strand="")])
 
     with pytest.raises(SystemExit) as exit_info:
