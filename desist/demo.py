@@ -319,6 +319,7 @@ PARTICIPANT_COLUMNS = (
 )
 _OFFICER = PARTICIPANT_COLUMNS.index("supervising_officer")
 _STATUS = PARTICIPANT_COLUMNS.index("status")
+_REFERENCE = PARTICIPANT_COLUMNS.index("reference")
 ALIAS_COLUMNS = ("participant", "given_name", "family_name")
 LEGAL_BASIS_COLUMNS = (
     "participant",
@@ -366,10 +367,13 @@ def demo_data_create(
     today = today or timezone.localdate()
     deleted: dict[str, int] = {}
     existing = Participant.objects.count()
-    demo_orgs = Organisation.objects.filter(name__in=demo_organisation_names()).exists()
-    if existing or demo_orgs:
+    demo_rows = (
+        Organisation.objects.filter(name__in=demo_organisation_names()).exists()
+        or User.objects.filter(username__in=[x.username for x in NAMED_LOGINS]).exists()
+    )
+    if existing or demo_rows:
         if not replace:
-            what = f"{existing} participants" if existing else "the demo organisations"
+            what = f"{existing} participants" if existing else "demo organisations or users"
             raise DemoDataError(
                 f"The database already holds {what}. Run again with --replace to delete all "
                 "participants and the demo organisations and their users first, or use an "
@@ -458,7 +462,7 @@ def _insert_plan(plan: _Plan, organisations: dict[str, Organisation]) -> None:
     _bulk_insert(Participant, PARTICIPANT_COLUMNS, plan.participants)
     # One query for every new id: references are unique and the table held no participants.
     id_of = dict(Participant.objects.values_list("reference", "pk"))
-    ids = [id_of[row[1]] for row in plan.participants]
+    ids = [id_of[row[_REFERENCE]] for row in plan.participants]
     officers = [row[_OFFICER] for row in plan.participants]
     _bulk_insert(Alias, ALIAS_COLUMNS, ([ids[i], g, f] for i, g, f in plan.aliases))
     _bulk_insert(
@@ -477,6 +481,18 @@ def _insert_plan(plan: _Plan, organisations: dict[str, Organisation]) -> None:
         ("participant", "organisation"),
         ([ids[i], organisations[name].pk] for i, name in plan.agencies),
     )
+    if connection.vendor == "postgresql":
+        # Fresh planner statistics now, rather than whenever autovacuum gets to 500k new rows.
+        tables: list[type[Model]] = [
+            Participant,
+            Alias,
+            LegalBasis,
+            StatusChange,
+            Participant.agencies.through,
+        ]
+        with connection.cursor() as cursor:
+            for model in tables:
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 @contextmanager
@@ -498,7 +514,8 @@ def _sqlite_cache(*, megabytes: int) -> Iterator[None]:
 
 
 def _bulk_insert(model: type[Model], columns: Sequence[str], rows: Iterable[list[Any]]) -> None:
-    """Insert rows of Python values, BATCH_SIZE at a time, with one executemany per batch.
+    """Insert rows of Python values, BATCH_SIZE at a time: one executemany per batch, or COPY on
+    PostgreSQL.
 
     bulk_create spends about 10 microseconds preparing each value, over a minute for the 5
     million values of 100,000 participants; here only dates, times and uuids need converting.
@@ -506,6 +523,18 @@ def _bulk_insert(model: type[Model], columns: Sequence[str], rows: Iterable[list
     """
     ops = connection.ops
     fields = [_concrete_field(model, name) for name in columns]
+    table = ops.quote_name(model._meta.db_table)
+    names = ", ".join(ops.quote_name(f.column) for f in fields)
+    if connection.vendor == "postgresql":
+        # psycopg adapts dates, aware datetimes and uuids itself; COPY is several times faster
+        # than even pipelined INSERTs.
+        with (
+            connection.cursor() as cursor,
+            cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+        return
     converters: list[tuple[int, Callable[[Any], Any]]] = []
     for position, model_field in enumerate(fields):
         if isinstance(model_field, DateTimeField):
@@ -514,9 +543,8 @@ def _bulk_insert(model: type[Model], columns: Sequence[str], rows: Iterable[list
             converters.append((position, _memoised(ops.adapt_datefield_value)))
         elif isinstance(model_field, UUIDField) and not connection.features.has_native_uuid_field:
             converters.append((position, lambda value: value.hex))
-    names = ", ".join(ops.quote_name(f.column) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {ops.quote_name(model._meta.db_table)} ({names}) VALUES ({marks})"  # noqa: S608 - names from model metadata
+    sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608 - names from model metadata
     with connection.cursor() as cursor:
         for batch in _batches(rows, BATCH_SIZE):
             for row in batch:
@@ -699,7 +727,7 @@ def _plan_participants(
 
 
 def _pseudonym(dice: _Dice) -> str:
-    # 55 random bits as 11 base-32 characters in the pseudonym alphabet (as new_pseudonym's).
+    # 55 random bits as 11 base-32 characters, in new_pseudonym's alphabet.
     encoded = base64.b32encode(dice.bits(56).to_bytes(7, "big")).decode()
     return "P" + encoded[:11].translate(_TO_PSEUDONYM_ALPHABET)
 

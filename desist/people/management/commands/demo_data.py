@@ -39,7 +39,9 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         elapsed = time.perf_counter() - started
         if result.deleted:
-            removed = ", ".join(f"{count} {name}" for name, count in result.deleted.items())
+            removed = ", ".join(
+                f"{count} {name.replace('_', ' ')}" for name, count in result.deleted.items()
+            )
             self.stdout.write(f"Deleted the previous demo data: {removed}.")
         made = ", ".join(
             f"{count} {name.replace('_', ' ')}" for name, count in result.counts.items()
@@ -52,7 +54,8 @@ class Command(BaseCommand):
         ]
         widths = [max(len(row[col]) for row in rows) for col in range(4)]
         for number, row in enumerate(rows):
-            self.stdout.write("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+            line = "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True))
+            self.stdout.write(line.rstrip())
             if number == 0:
                 self.stdout.write("  ".join("-" * w for w in widths))
         self.stdout.write("")
