@@ -16,6 +16,7 @@ from desist.people.identifiers import (
     prison_number_error,
 )
 from desist.people.models import LegalBasis, Participant
+from desist.people.services import EDITABLE_FIELDS
 
 
 class ParticipantForm(GovUKModelForm):
@@ -28,29 +29,8 @@ class ParticipantForm(GovUKModelForm):
 
     class Meta:
         model = Participant
-        fields = [
-            "reference",
-            "given_name",
-            "family_name",
-            "date_of_birth",
-            "sex",
-            "gender_identity",
-            "pnc_number",
-            "prison_number",
-            "probation_crn",
-            "phone",
-            "email",
-            "address",
-            "region",
-            "strand",
-            "referral_date",
-            "supervising_organisation",
-            "supervising_officer",
-            "mappa_category",
-            "mappa_level",
-            "custody_establishment",
-            "expected_release_date",
-        ]
+        # The same fields the services write, so a form can never set one they ignore.
+        fields = list(EDITABLE_FIELDS)
         widgets = {
             "date_of_birth": DateInput(),
             "referral_date": DateInput(),
