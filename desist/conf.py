@@ -57,3 +57,15 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
             f"Environment variable {name} must be one of {', '.join(choices)}, got {value!r}."
         )
     return value
+
+
+def env_int_list(name: str, default: list[int]) -> list[int]:
+    """Comma-separated whole numbers, e.g. "60,30,7"."""
+    items = env_list(name, [str(number) for number in default])
+    try:
+        return [int(item) for item in items]
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"Environment variable {name} must be comma-separated whole numbers, "
+            f"got {os.environ.get(name)!r}."
+        ) from None

@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 import django_stubs_ext
 
-from desist.conf import env_bool, env_choice, env_int, env_list, env_str
+from desist.conf import env_bool, env_choice, env_int, env_int_list, env_list, env_str
 
 # Lets model and admin classes be subscripted for type checking (admin.ModelAdmin[Model]).
 django_stubs_ext.monkeypatch()
@@ -56,7 +56,13 @@ INSTALLED_APPS = [
     "desist.accounts",
     "desist.audit",
     "desist.people",
+    "desist.providers",
+    "desist.referrals",
+    "desist.delivery",
+    "desist.notifications",
     "desist.api",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -210,7 +216,10 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not PRODUCTION
 
 # E-mail always goes through Django's SMTP backend to a real server.
-EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_BACKEND = {
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "console": "django.core.mail.backends.console.EmailBackend",
+}[env_choice("DESIST_EMAIL", "smtp", ("smtp", "console"))]
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "-").removeprefix("-")
@@ -246,3 +255,34 @@ LOGGING = {
 }
 
 MFA_ADAPTER = "desist.accounts.adapter.MFAAdapter"
+
+# Background work (e-mail, reminders, long jobs) through Django's task interface. "database"
+# queues tasks in the database for `desist db_worker` processes (as many as needed);
+# "immediate" runs them in the request, after the transaction commits (development, tests).
+TASKS = {
+    "default": {
+        "BACKEND": {
+            "database": "django_tasks_db.DatabaseBackend",
+            "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+        }[
+            env_choice(
+                "DESIST_TASKS",
+                "database" if PRODUCTION else "immediate",
+                ("database", "immediate"),
+            )
+        ]
+    }
+}
+
+# Programme rules. Deadlines are working days (England and Wales bank holidays by default).
+DESIST_HOLIDAYS_SUBDIVISION = env_choice(
+    "DESIST_HOLIDAYS_SUBDIVISION", "ENG", ("ENG", "WLS", "SCT", "NIR")
+)
+DESIST_DEADLINE_WORKING_DAYS = {
+    "first_contact": env_int("DESIST_DAYS_FIRST_CONTACT", 5),
+    "first_session": env_int("DESIST_DAYS_FIRST_SESSION", 10),
+    "plan_approval": env_int("DESIST_DAYS_PLAN_APPROVAL", 20),
+    "end_report": env_int("DESIST_DAYS_END_REPORT", 10),
+}
+DESIST_URGENT_CONCERN_HOURS = env_int("DESIST_URGENT_CONCERN_HOURS", 4)
+DESIST_EXPIRY_REMINDER_DAYS = env_int_list("DESIST_EXPIRY_REMINDER_DAYS", [60, 30, 7])
