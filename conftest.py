@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import socket
+from collections.abc import Iterator
 from dataclasses import dataclass
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default as default_policy
 from typing import Any
 
 import pytest
@@ -187,3 +192,43 @@ def world(db: Any) -> World:
         case=case,
         other_case=other_case,
     )
+
+
+@dataclass
+class SMTPInbox:
+    """Messages a real SMTP server on loopback received (aiosmtpd)."""
+
+    messages: list[EmailMessage]
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if address in str(m["To"])]
+
+
+@pytest.fixture
+def smtp_inbox(settings: Any) -> Iterator[SMTPInbox]:
+    """Start an SMTP server on a free loopback port and point Django's SMTP backend at it
+    (pytest-django otherwise swaps in the in-memory backend)."""
+    from aiosmtpd.controller import Controller
+
+    inbox = SMTPInbox(messages=[])
+
+    class Handler:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            inbox.messages.append(message_from_bytes(envelope.content, policy=default_policy))
+            return "250 Message accepted for delivery"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    try:
+        yield inbox
+    finally:
+        controller.stop()

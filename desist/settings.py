@@ -286,3 +286,6 @@ DESIST_DEADLINE_WORKING_DAYS = {
 }
 DESIST_URGENT_CONCERN_HOURS = env_int("DESIST_URGENT_CONCERN_HOURS", 4)
 DESIST_EXPIRY_REMINDER_DAYS = env_int_list("DESIST_EXPIRY_REMINDER_DAYS", [60, 30, 7])
+
+# Absolute address of this service, for links in e-mails (which hold no personal data).
+DESIST_BASE_URL = env_str("DESIST_BASE_URL", "http://127.0.0.1:8000")
