@@ -6,9 +6,26 @@ STAMP := $(VENV)/.installed-stamp
 DEMO_DB := var/demo.sqlite3
 DEMO_PARTICIPANTS ?= 300
 
-.PHONY: demo test lint typecheck pytest install clean bench
+.PHONY: demo test lint typecheck pytest install clean bench system-packages
+
+# Debian packages the test suite needs: chromium for the browser tests.
+DEBIAN_PACKAGES := chromium
 
 install: $(STAMP)
+
+# Installs the Debian packages that are missing (as root, or through sudo); says which and how
+# when it cannot.
+system-packages:
+	@missing=""; for package in $(DEBIAN_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:$$missing"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO="sudo"; else \
+			echo "Missing Debian packages:$$missing. Install them with: apt-get install$$missing" >&2; exit 1; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null \
+			|| { echo "Could not install:$$missing. Install them with: apt-get install$$missing" >&2; exit 1; }; \
+	fi
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "desist needs Python 3.11, found " + sys.version' 
@@ -31,7 +48,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy desist desist_analytics
 
-pytest: $(STAMP)
+pytest: $(STAMP) system-packages
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest

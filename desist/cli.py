@@ -3,6 +3,7 @@
 desist import participants FILE.csv
 desist audit verify
 desist demo-data --participants N --seed S
+desist run-scheduled
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import os
 import sys
 
 # Commands whose public names are not valid module names.
-ALIASES = {"demo-data": "demo_data", "import": "import_data"}
+ALIASES = {"demo-data": "demo_data", "import": "import_data", "run-scheduled": "run_scheduled"}
 
 
 def main(argv: list[str] | None = None) -> int:

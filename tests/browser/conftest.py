@@ -1,0 +1,67 @@
+"""A real browser (Debian's chromium, headless) driven by Playwright against a live server.
+
+`make test` installs chromium (Makefile: system-packages). Playwright's own browser downloads
+are never used: we launch the system chromium by path.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from allauth.mfa.totp.internal.auth import (
+    TOTP,
+    format_hotp_value,
+    generate_totp_secret,
+    hotp_value,
+    yield_hotp_counters_from_time,
+)
+
+from desist.accounts.models import User
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture
+def page(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A fresh headless chromium tab on the live server. Started after the test database is
+    set up and stopped before it is torn down: Playwright's sync API keeps an event loop on
+    this thread while it runs, so Django's async-safety guard is lifted only meanwhile."""
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("chromium is not installed: run `make test`, which installs it.")
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
+        )
+        context = browser.new_context(base_url=live_server.url, locale="en-GB")
+        context.set_default_timeout(10_000)
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def with_totp(user: User) -> str:
+    """Give the user a real TOTP authenticator; returns its secret."""
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    return secret
+
+
+def current_code(secret: str) -> str:
+    counter = next(iter(yield_hotp_counters_from_time()))
+    return format_hotp_value(hotp_value(secret, counter))
+
+
+def sign_in(page: Any, username: str, password: str, secret: str) -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Code").fill(current_code(secret))
+    page.get_by_role("button", name="Sign in").click()
