@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -92,6 +92,8 @@ class World:
     personas: dict[str, User]
     case: Participant  # supervised by probation London, region London
     other_case: Participant  # supervised by probation North West, region North West
+    # uuids of other records about `case`, by URL keyword (e.g. "session_uuid"), for the walker.
+    objects: dict[str, Any] = field(default_factory=dict)
 
     def client_for(self, persona: str) -> Client:
         client = Client()

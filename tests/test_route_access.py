@@ -7,6 +7,7 @@ New routes are picked up from the URL configuration; a route of ours without an 
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,6 +97,10 @@ def _url(route: Route, world: World) -> str:
             values[key] = "accounts"
         elif key in ("pk", "object_id", "id"):
             values[key] = "1"
+        elif key in world.objects:
+            values[key] = str(world.objects[key])
+        elif key.endswith("_uuid"):
+            values[key] = str(uuid.uuid4())  # no such object: must be not-found for everyone
         else:
             values[key] = "x"
     return reverse(route.name, kwargs=values)

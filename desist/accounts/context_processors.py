@@ -11,7 +11,13 @@ from desist.accounts.constants import CASELOAD_ROLES, Role
 def desist(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     has_role = getattr(user, "has_role", None)
+    unread = 0
+    if user.is_authenticated:
+        from desist.notifications.services import unread_count
+
+        unread = unread_count(user)  # type: ignore[arg-type]
     return {
+        "unread_notifications": unread,
         "mfa_not_enforced": not settings.DESIST_MFA_REQUIRED,
         "service_name": "Desistance and Disengagement",
         "nav_caseload": bool(has_role and has_role(*CASELOAD_ROLES)),
