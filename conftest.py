@@ -234,3 +234,23 @@ def smtp_inbox(settings: Any) -> Iterator[SMTPInbox]:
         yield inbox
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def allocated_world(world: World) -> World:
+    """`world` with the practitioner persona allocated to `case` (cleared to work), the other
+    provider's practitioner cleared but not allocated, and the records about `case` that the
+    pages link to, by URL keyword, in `world.objects`."""
+    from desist.providers.tests.factories import make_contract, make_practitioner
+    from desist.referrals.tests.factories import make_allocation, make_referral
+
+    personas = world.personas
+    mine = make_practitioner(personas["practitioner"], regions=[world.london])
+    make_practitioner(personas["other_provider_practitioner"], regions=[world.london])
+    make_contract(world.provider, regions=[world.london])
+    referral = make_referral(world.case, personas["supervising_officer"])
+    allocation = make_allocation(referral, mine, personas["programme_manager"])
+    world.objects.update(
+        practitioner_uuid=mine.uuid, referral_uuid=referral.uuid, allocation_uuid=allocation.uuid
+    )
+    return world

@@ -12,6 +12,8 @@ urlpatterns = [
     path("health/", views.health, name="health"),
     path("participants/", include("desist.people.urls")),
     path("notifications/", include("desist.notifications.urls")),
+    path("providers/", include("desist.providers.urls")),
+    path("", include("desist.referrals.urls")),
     path("accounts/", include("allauth.urls")),
     path("api/", include("desist.api.urls")),
     path("admin/", admin.site.urls),

@@ -1,23 +1,52 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from desist.accounts.access import participants_for
 from desist.accounts.constants import CASELOAD_ROLES, Role
 from desist.accounts.decorators import public, signed_in
+from desist.accounts.models import User
+
+LIST_SIZE = 10
 
 
 @signed_in
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    if user.has_role(*CASELOAD_ROLES):  # type: ignore[union-attr]
-        return redirect("people:caseload")
-    if user.has_role(Role.ANALYST):  # type: ignore[union-attr]
-        return redirect("people:pseudonymised")
-    return render(request, "home.html")
+    """The dashboard: what needs doing, for this user's roles."""
+    user: User = request.user  # type: ignore[assignment]
+    if not user.has_role(*CASELOAD_ROLES):
+        if user.has_role(Role.ANALYST):
+            return redirect("people:pseudonymised")
+        return render(request, "home.html")
+    from desist.delivery import selectors as delivery
+    from desist.delivery.deadlines import overdue_for
+    from desist.referrals import selectors as referrals
+
+    manager = user.has_role(Role.PROGRAMME_MANAGER)
+    context: dict[str, Any] = {
+        "caseload": participants_for(user).count(),
+        "sessions": delivery.sessions_in_week(user).select_related("participant")[:LIST_SIZE],
+        "sessions_count": delivery.sessions_this_week(user),
+        "concerns": delivery.concerns_awaiting_for(user).select_related("participant")[:LIST_SIZE],
+        "concerns_count": delivery.concerns_awaiting(user),
+        "compliance": delivery.compliance_decisions_due_for(user).select_related("participant")[
+            :LIST_SIZE
+        ],
+        "compliance_count": delivery.compliance_decisions_due(user),
+        "overdue": overdue_for(user)[:LIST_SIZE],
+        "overdue_count": overdue_for(user).count(),
+        "manager": manager,
+    }
+    if manager:
+        context["triage_count"] = referrals.triage_queue(user).count()
+        context["waiting_count"] = referrals.waiting_for_allocation(user).count()
+    return render(request, "dashboard.html", context)
 
 
 @public

@@ -14,7 +14,11 @@ from typing import Any
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from conftest import CASE_READERS, CASE_WRITERS, PERSONAS, World
+from conftest import CASE_READERS as FOUNDATION_CASE_READERS
+from conftest import CASE_WRITERS, PERSONAS, World
+
+# In the allocated world the practitioner persona is allocated to `case`, so reads it too.
+CASE_READERS = FOUNDATION_CASE_READERS | {"practitioner"}
 from desist.audit.constants import Action
 from desist.audit.models import AuditEvent
 from desist.people.models import Participant
@@ -143,7 +147,8 @@ def _writes() -> int:
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_no_route_lets_the_wrong_persona_in(world: World, persona: str) -> None:
+def test_no_route_lets_the_wrong_persona_in(allocated_world: World, persona: str) -> None:
+    world = allocated_world
     client = world.client_for(persona)
     if persona != "anonymous":
         session = client.session
@@ -172,9 +177,12 @@ def test_no_route_lets_the_wrong_persona_in(world: World, persona: str) -> None:
             if response.status_code >= 500:
                 failures.append(f"{method.upper()} {url}: server error {response.status_code}")
             allowed = _allowed(method_policy, persona, world, route)
+            # 405 (a POST-only page asked for with GET) is the same for every record and
+            # every persona, so it tells nothing about the participant.
             if (
                 not allowed
                 and method == "get"
+                and response.status_code != 405
                 and not _refused(response, persona, api, method_policy)
             ):
                 failures.append(f"GET {url} ({method_policy}): let {persona} in")

@@ -6,7 +6,15 @@ Deny by default: a user sees a participant only through a relationship.
 - supervising organisation (supervising officer, prison offender manager): their own cases,
   read and write; cases where their organisation is an involved agency, read only;
 - police liaison: participants in the regions their counter-terrorism unit covers, read only;
-- practitioner: only participants allocated to them (allocation arrives with referrals);
+- practitioner: only participants with a current allocation (`referrals.Allocation`, not
+  ended) to their own practitioner record, read only, without identifiers or risk, and only
+  while that record is cleared today (approved, vetting and required training in date; see
+  `desist.providers.selectors.cleared_practitioners`). The list is a subquery that checks
+  clearance and allocation in the same query on every read, so suspension, withdrawal, or
+  vetting or training lapsing removes access at once, without waiting for any scheduled job,
+  and so does ending the allocation. `relationships_to` (field groups) remembers the
+  clearance and the current allocations on the user object (for that day), which lives for
+  one request; `forget_cached_access` drops them;
 - analyst: no identifiable record; pseudonymised rows only (`pseudonymised_participants_for`);
 - administrator: manages users and organisations, sees no participant.
 
@@ -18,12 +26,13 @@ from __future__ import annotations
 
 import uuid
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import F, Q, QuerySet
 from django.db.models.lookups import Exact
 from django.http import Http404
+from django.utils import timezone
 
 from desist.accounts.constants import Role
 from desist.accounts.models import Organisation
@@ -32,6 +41,7 @@ from desist.people.models import Participant
 
 if TYPE_CHECKING:
     from desist.accounts.models import User
+    from desist.referrals.models import Allocation
 
     AnyUser = User | AnonymousUser
 
@@ -44,6 +54,8 @@ class Relationship(StrEnum):
     PRACTITIONER = "practitioner"
 
 
+# Practitioners never write participant records: they record sessions, plans and concerns
+# through their own services.
 WRITE_RELATIONSHIPS = frozenset({Relationship.PROGRAMME_TEAM, Relationship.SUPERVISING})
 
 ALL_GROUPS = frozenset(FieldGroup)
@@ -103,6 +115,9 @@ def _visibility_filter(user: User) -> Q | None:
         region_ids = _region_ids(user)
         condition |= Q(region_id__in=region_ids)
         granted = True
+    if Role.PRACTITIONER in roles:
+        condition |= Q(pk__in=_practitioner_participant_ids(user))
+        granted = True
     return condition if granted else None
 
 
@@ -116,6 +131,60 @@ def _region_ids(user: User) -> list[int]:
         )
         user._desist_region_ids = cache  # type: ignore[attr-defined]
     return cache
+
+
+def _practitioner_participant_ids(user: User) -> QuerySet[Allocation, Any]:
+    """Participant ids currently allocated to the user's own practitioner record while it is
+    cleared today, as a subquery: no query of its own and nothing to go stale, and a subquery
+    rather than a join, so rows are never repeated however many allocations a case has had."""
+    from desist.providers.selectors import cleared_practitioners
+    from desist.referrals.models import Allocation
+
+    own_cleared = cleared_practitioners(on=timezone.localdate()).filter(
+        user_id=user.pk, organisation_id=user.organisation_id or 0
+    )
+    return Allocation.objects.filter(
+        ended_at__isnull=True, practitioner_id__in=own_cleared.values("pk")
+    ).values("participant_id")
+
+
+def _cleared_practitioner_id(user: User) -> int | None:
+    """The id of the user's own practitioner record if it is cleared today, else None. One
+    query, remembered on the user object for that day (a request's user object lives for one
+    request)."""
+    today = timezone.localdate()
+    cache = getattr(user, "_desist_cleared_practitioner", None)
+    if cache is None or cache[0] != today:
+        from desist.providers.selectors import cleared_practitioner_for_user
+
+        practitioner = cleared_practitioner_for_user(user, on=today)
+        cache = (today, practitioner.pk if practitioner is not None else None)
+        user._desist_cleared_practitioner = cache  # type: ignore[attr-defined]
+    return cache[1]
+
+
+def _allocated_to(user: User, practitioner_id: int, participant_id: int) -> bool:
+    """Whether the participant has a current allocation to the practitioner. The practitioner's
+    current participants are fetched once and remembered, so field checks on a list page cost
+    one query, not one a row; a participant not among them is looked up again, in case they
+    were allocated since."""
+    from desist.referrals.models import Allocation
+
+    current = Allocation.objects.filter(practitioner_id=practitioner_id, ended_at__isnull=True)
+    cache = getattr(user, "_desist_allocated_ids", None)
+    if cache is None or cache[0] != practitioner_id:
+        cache = (practitioner_id, frozenset(current.values_list("participant_id", flat=True)))
+        user._desist_allocated_ids = cache  # type: ignore[attr-defined]
+        return participant_id in cache[1]
+    return participant_id in cache[1] or current.filter(participant_id=participant_id).exists()
+
+
+def forget_cached_access(user: User) -> None:
+    """Drop what the gate remembers on this user object (clearance, allocations, regions).
+    Services that change a practitioner's clearance or allocations call it, so code that goes
+    on using the same user object sees the change too."""
+    for name in ("_desist_cleared_practitioner", "_desist_allocated_ids", "_desist_region_ids"):
+        user.__dict__.pop(name, None)
 
 
 def participants_for(user: AnyUser) -> QuerySet[Participant]:
@@ -156,6 +225,10 @@ def relationships_to(user: AnyUser, participant: Participant) -> frozenset[Relat
             found.add(Relationship.INVOLVED_AGENCY)
     if Role.POLICE_LIAISON in roles and participant.region_id in _region_ids(usable):
         found.add(Relationship.POLICE_LIAISON)
+    if Role.PRACTITIONER in roles:
+        practitioner_id = _cleared_practitioner_id(usable)
+        if practitioner_id is not None and _allocated_to(usable, practitioner_id, participant.pk):
+            found.add(Relationship.PRACTITIONER)
     return frozenset(found)
 
 

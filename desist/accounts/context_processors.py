@@ -15,7 +15,7 @@ def desist(request: HttpRequest) -> dict[str, Any]:
     if user.is_authenticated:
         from desist.notifications.services import unread_count
 
-        unread = unread_count(user)  # type: ignore[arg-type]
+        unread = unread_count(user)
     return {
         "unread_notifications": unread,
         "mfa_not_enforced": not settings.DESIST_MFA_REQUIRED,

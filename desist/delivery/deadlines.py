@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
+from typing import Any
 
 import holidays
 from django.conf import settings
@@ -146,3 +147,16 @@ def overdue(*, today: dt.date | None = None) -> QuerySet[Deadline]:
         .select_related("participant")
         .order_by("due_on", "id")
     )
+
+
+def overdue_for(user: Any, *, today: dt.date | None = None) -> QuerySet[Deadline]:
+    """Overdue deadlines about participants this user may see; a practitioner sees only those
+    of their own current allocations."""
+    from desist.accounts.access import participants_for
+    from desist.accounts.constants import OrganisationKind
+
+    rows = overdue(today=today).filter(participant__in=participants_for(user))
+    organisation = getattr(user, "organisation", None)
+    if organisation is not None and organisation.kind == OrganisationKind.PROVIDER:
+        rows = rows.filter(allocation__practitioner__user=user, allocation__ended_at__isnull=True)
+    return rows

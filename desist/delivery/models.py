@@ -97,6 +97,8 @@ class Session(models.Model):
     rescheduled_from = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="rescheduled_to"
     )
+    # Why it moved; set on the old session when it is rescheduled.
+    reschedule_reason = models.CharField(max_length=300, blank=True)
 
     outcome = models.CharField(
         max_length=30, choices=SessionOutcome.choices, blank=True, default=SessionOutcome.SCHEDULED
@@ -169,6 +171,14 @@ class ComplianceRule(models.Model):
 
     class Meta:
         ordering = ["legal_basis_kind"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(warning_after__gte=1)
+                & models.Q(breach_after__gte=models.F("warning_after"))
+                & models.Q(window_months__gte=1),
+                name="compliance_thresholds_in_order",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Compliance rule for {self.legal_basis_kind}"

@@ -134,13 +134,18 @@ def participant_detail(request: HttpRequest, participant_uuid: uuid.UUID) -> Htt
         participant=participant,
         purpose=purpose,
     )
+    from desist.referrals.selectors import referrals_for
+
+    can_edit = can_edit_participant(request.user, participant)
     return render(
         request,
         "people/participant_detail.html",
         {
             "participant": participant_detail_for(request.user, participant),
             "groups": {g.value for g in visible_field_groups(request.user, participant)},
-            "can_edit": can_edit_participant(request.user, participant),
+            "can_edit": can_edit,
+            "referrals": referrals_for(request.user).filter(participant=participant),
+            "can_refer": can_edit,
         },
     )
 

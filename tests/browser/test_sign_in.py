@@ -20,5 +20,6 @@ def test_officer_signs_in_with_password_and_authenticator_code(page: Any, db: An
     sign_in(page, "browser.officer", PASSWORD, secret)
 
     page.get_by_role("button", name="Sign out browser.officer").wait_for()
-    page.get_by_role("link", name="Caseload").click()
+    page.get_by_role("heading", name="Dashboard").wait_for()
+    page.get_by_role("link", name="Caseload", exact=True).click()
     page.get_by_role("heading", name="Caseload").wait_for()

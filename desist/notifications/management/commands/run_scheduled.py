@@ -12,6 +12,7 @@ escalates urgent concerns not acknowledged in time, and queues again e-mails tha
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.management.base import BaseCommand
@@ -28,7 +29,7 @@ class Command(BaseCommand):
 
         now = timezone.now()
         today = timezone.localdate(now)
-        steps = [
+        steps: list[tuple[str, Callable[[], int]]] = [
             ("practitioners expired", lambda: practitioners_expire_lapsed(today=today)),
             ("expiry reminders sent", lambda: expiry_reminders_send(today=today)),
             ("urgent concerns escalated", lambda: concerns_escalate_overdue(now=now)),
