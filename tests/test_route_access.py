@@ -16,12 +16,12 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from conftest import CASE_READERS as FOUNDATION_CASE_READERS
 from conftest import CASE_WRITERS, PERSONAS, World
-
-# In the allocated world the practitioner persona is allocated to `case`, so reads it too.
-CASE_READERS = FOUNDATION_CASE_READERS | {"practitioner"}
 from desist.audit.constants import Action
 from desist.audit.models import AuditEvent
 from desist.people.models import Participant
+
+# In the allocated world the practitioner persona is allocated to `case`, so reads it too.
+CASE_READERS = FOUNDATION_CASE_READERS | {"practitioner"}
 
 # Readers of `world.other_case` (North West, supervised by Probation North West).
 OTHER_CASE_READERS = {"officer_other_area", "programme_manager", "police_other_region"}

@@ -306,6 +306,8 @@ def test_an_officer_who_has_left_is_not_told(scene: Scene) -> None:
 
 
 def test_without_a_legal_basis_the_default_thresholds_apply(scene: Scene) -> None:
+    scene.referral.legal_basis = None
+    scene.referral.save(update_fields=["legal_basis"])
     scene.legal_basis.delete()
     record = _miss(scene, at(2, 7))
     assert record is not None
