@@ -248,9 +248,70 @@ def allocated_world(world: World) -> World:
     mine = make_practitioner(personas["practitioner"], regions=[world.london])
     make_practitioner(personas["other_provider_practitioner"], regions=[world.london])
     make_contract(world.provider, regions=[world.london])
-    referral = make_referral(world.case, personas["supervising_officer"])
+    from django.utils import timezone
+
+    from desist.delivery import services as delivery
+    from desist.delivery.models import EndReport
+    from desist.referrals.constants import ReferralStatus
+
+    now = timezone.now()
+    # An earlier, finished intervention with its end report.
+    earlier = make_referral(world.case, personas["supervising_officer"])
+    ended = make_allocation(earlier, mine, personas["programme_manager"], ended_at=now)
+    earlier.status = ReferralStatus.CLOSED
+    earlier.save(update_fields=["status"])
+    report = EndReport.objects.create(
+        allocation=ended,
+        participant=world.case,
+        conclusion="completed",
+        summary="Completed.",
+        submitted_by=personas["practitioner"],
+        submitted_at=now,
+    )
+    referral = make_referral(
+        world.case, personas["supervising_officer"], attendance_mandatory=True
+    )
     allocation = make_allocation(referral, mine, personas["programme_manager"])
+    practitioner = personas["practitioner"]
+    plan = delivery.plan_propose(
+        actor=practitioner,
+        allocation=allocation,
+        objectives=["Find stable work"],
+        intervention_types=["mentoring"],
+        planned_sessions=6,
+        summary="",
+    )
+    session = delivery.session_schedule(
+        actor=practitioner,
+        allocation=allocation,
+        scheduled_start=now - dt.timedelta(days=2),
+        planned_minutes=60,
+        mode="in_person",
+        location="Probation office",
+        session_type="mentoring",
+    )
+    delivery.session_record_outcome(
+        actor=practitioner,
+        session=session,
+        outcome="did_not_attend",
+        absence="unacceptable",
+        absence_reason="No reason given.",
+    )
+    concern = delivery.concern_raise(
+        actor=practitioner,
+        participant=world.case,
+        category="safeguarding",
+        urgent=True,
+        description="Described.",
+    )
     world.objects.update(
-        practitioner_uuid=mine.uuid, referral_uuid=referral.uuid, allocation_uuid=allocation.uuid
+        practitioner_uuid=mine.uuid,
+        referral_uuid=referral.uuid,
+        allocation_uuid=allocation.uuid,
+        plan_uuid=plan.uuid,
+        session_uuid=session.uuid,
+        concern_uuid=concern.uuid,
+        record_uuid=session.compliance.uuid,
+        report_uuid=report.uuid,
     )
     return world

@@ -6,6 +6,7 @@ widget with GOV.UK classes) and the page shows an error summary linking to each 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
@@ -72,11 +73,14 @@ class GovUKModelForm(GovUKFormMixin, forms.ModelForm):  # type: ignore[type-arg]
     pass
 
 
-def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
-    """Show a service's ValidationError on the form: on the named field when the form has it,
-    otherwise at the top of the error summary."""
+def add_service_errors(
+    form: forms.BaseForm, error: ValidationError, aliases: Mapping[str, str] | None = None
+) -> None:
+    """Show a service's ValidationError on the form: on the named field when the form has it
+    (`aliases` maps a service's field name to the form's), else at the top of the summary."""
     if hasattr(error, "error_dict"):
         for name, messages in error.message_dict.items():
+            name = (aliases or {}).get(name, name)
             form.add_error(name if name in form.fields else None, messages)
     else:
         form.add_error(None, error.messages)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from django import forms
@@ -19,14 +19,20 @@ def posted(request: HttpRequest) -> QueryDict | None:
     return request.POST if request.method == "POST" else None
 
 
-def call_service(form: forms.BaseForm, service: Callable[..., T], **kwargs: Any) -> T | None:
+def call_service(
+    form: forms.BaseForm,
+    service: Callable[..., T],
+    *,
+    aliases: Mapping[str, str] | None = None,
+    **kwargs: Any,
+) -> T | None:
     """Run a service for a valid form. Its ValidationError is shown on the form (None is
     returned); PermissionDenied becomes the same not-found page as a missing record, so a page
     never tells a user that something exists which they may not act on."""
     try:
         return service(**kwargs)
     except ValidationError as error:
-        add_service_errors(form, error)
+        add_service_errors(form, error, aliases)
         return None
     except PermissionDenied:
         raise Http404("Page not found.") from None

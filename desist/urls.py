@@ -14,6 +14,7 @@ urlpatterns = [
     path("notifications/", include("desist.notifications.urls")),
     path("providers/", include("desist.providers.urls")),
     path("", include("desist.referrals.urls")),
+    path("", include("desist.delivery.urls")),
     path("accounts/", include("allauth.urls")),
     path("api/", include("desist.api.urls")),
     path("admin/", admin.site.urls),

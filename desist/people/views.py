@@ -146,6 +146,7 @@ def participant_detail(request: HttpRequest, participant_uuid: uuid.UUID) -> Htt
             "can_edit": can_edit,
             "referrals": referrals_for(request.user).filter(participant=participant),
             "can_refer": can_edit,
+            "work_url": reverse("delivery:work", kwargs={"participant_uuid": participant.uuid}),
         },
     )
 

@@ -184,7 +184,7 @@ def practitioner_status(request: HttpRequest, practitioner_uuid: uuid.UUID) -> H
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as error:
-            add_service_errors(form, error)
+            add_service_errors(form, error, {"status": "to_status"})
         else:
             messages.success(request, "Status changed")
             return redirect("providers:detail", practitioner_uuid=practitioner.uuid)

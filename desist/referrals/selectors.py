@@ -60,7 +60,7 @@ class ReferralNotFound(Http404):
         super().__init__("No referral found.")
 
 
-def _is_provider(user: AnyUser) -> bool:
+def is_provider(user: AnyUser) -> bool:
     """Anyone in a provider organisation: never shown more than a provider may see."""
     organisation = getattr(user, "organisation", None)
     return organisation is not None and organisation.kind == OrganisationKind.PROVIDER
@@ -70,7 +70,7 @@ def referrals_for(user: AnyUser) -> QuerySet[Referral]:
     """Referrals whose participant this user may see through the gate. Practitioners see only
     referrals currently allocated to them (and only while the gate lets them see the person)."""
     queryset = Referral.objects.filter(participant__in=participants_for(user))
-    if _is_provider(user):
+    if is_provider(user):
         if not (isinstance(user, UserModel) and user.has_role(Role.PRACTITIONER)):
             return Referral.objects.none()
         mine = Allocation.objects.filter(practitioner__user=user, ended_at__isnull=True).values(
@@ -145,7 +145,7 @@ def risk_summary_for(user: AnyUser, referral: Referral) -> str:
     """The version of the risk summary this user may read: providers get the version written
     for them, the programme team, supervising and involved agencies and police the full one;
     anyone else nothing."""
-    if _is_provider(user):
+    if is_provider(user):
         if referrals_for(user).filter(pk=referral.pk).exists():
             return referral.risk_summary_for_provider
         return ""

@@ -5,9 +5,11 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from desist.accounts.access import get_participant_for, get_participant_for_edit
@@ -16,10 +18,13 @@ from desist.accounts.decorators import participant_route, participant_write_rout
 from desist.accounts.models import User
 from desist.pages import call_service, posted
 from desist.people.models import Participant
+from desist.people.services import participant_record_view
+from desist.people.views import _purpose_for
 from desist.providers.models import Practitioner
 from desist.referrals import selectors, services
 from desist.referrals.constants import ReferralStatus
 from desist.referrals.forms import (
+    TRIAGE_ACTIONS,
     AllocateForm,
     CloseForm,
     InformationForm,
@@ -27,6 +32,7 @@ from desist.referrals.forms import (
     TriageForm,
 )
 from desist.referrals.models import Referral
+from desist.referrals.rules import can_transition
 
 
 def _referral(user: User, participant: Participant, referral_uuid: uuid.UUID) -> Referral:
@@ -65,9 +71,28 @@ def referral_create(request: HttpRequest, participant_uuid: uuid.UUID) -> HttpRe
     )
 
 
+def _triage_form(referral: Referral, data: QueryDict | None = None) -> TriageForm:
+    """Only the decisions the referral can take now (see referrals.rules)."""
+    form = TriageForm(data, prefix="triage")
+    allowed = {
+        "accept": can_transition(referral.status, ReferralStatus.ACCEPTED),
+        "decline": can_transition(referral.status, ReferralStatus.DECLINED),
+        "request_information": can_transition(
+            referral.status, ReferralStatus.INFORMATION_REQUESTED
+        ),
+    }
+    form.fields["action"].choices = [  # type: ignore[attr-defined]
+        ("", "Select a decision"),
+        *[(value, label) for value, label in TRIAGE_ACTIONS if allowed[value]],
+    ]
+    return form
+
+
 def _detail_context(user: User, referral: Referral) -> dict[str, object]:
     is_manager = user.has_role(Role.PROGRAMME_MANAGER)
     return {
+        # Triage notes, questions and answers are for the referring and programme teams.
+        "show_notes": not selectors.is_provider(user),
         "referral": referral,
         "participant": referral.participant,
         "risk_summary": selectors.risk_summary_for(user, referral),
@@ -92,8 +117,14 @@ def referral_detail(
     user: User = request.user  # type: ignore[assignment]
     participant = get_participant_for(user, participant_uuid)
     referral = _referral(user, participant, referral_uuid)
+    # The referral holds the risk summary: a view of the record, asked for and audited.
+    purpose = _purpose_for(request, participant.uuid)
+    if purpose is None:
+        ask = reverse("people:purpose", kwargs={"participant_uuid": participant.uuid})
+        return redirect(ask + "?" + urlencode({"next": request.path}))
+    participant_record_view(actor=user, participant=participant, purpose=purpose)
     context = _detail_context(user, referral) | {
-        "triage_form": TriageForm(prefix="triage"),
+        "triage_form": _triage_form(referral),
         "information_form": InformationForm(prefix="info"),
         "close_form": CloseForm(prefix="close"),
     }
@@ -108,7 +139,7 @@ def referral_triage(
     user: User = request.user  # type: ignore[assignment]
     participant = get_participant_for(user, participant_uuid)
     referral = _referral(user, participant, referral_uuid)
-    form = TriageForm(request.POST, prefix="triage")
+    form = _triage_form(referral, request.POST)
     if form.is_valid():
         action = form.cleaned_data["action"]
         note = form.cleaned_data["note"]
@@ -171,7 +202,7 @@ def referral_information(
                 "referrals:detail", participant_uuid=participant.uuid, referral_uuid=referral.uuid
             )
     context = _detail_context(user, referral) | {
-        "triage_form": TriageForm(prefix="triage"),
+        "triage_form": _triage_form(referral),
         "information_form": form,
         "close_form": CloseForm(prefix="close"),
         "form": form,
@@ -202,7 +233,7 @@ def referral_close(
                 "referrals:detail", participant_uuid=participant.uuid, referral_uuid=referral.uuid
             )
     context = _detail_context(user, referral) | {
-        "triage_form": TriageForm(prefix="triage"),
+        "triage_form": _triage_form(referral),
         "information_form": InformationForm(prefix="info"),
         "close_form": form,
         "form": form,
@@ -254,6 +285,10 @@ def referral_allocate(
                 "referrals:detail", participant_uuid=participant.uuid, referral_uuid=referral.uuid
             )
     ranked = services.referral_rank(referral, on=timezone.localdate())
+    if reallocating:
+        current = referral.allocations.filter(ended_at__isnull=True).first()
+        if current is not None:
+            ranked = [row for row in ranked if row.practitioner.id != current.practitioner_id]
     return render(
         request,
         "referrals/allocate.html",

@@ -38,3 +38,23 @@ def govuk_widget(bound_field: Any) -> Any:
     if bound_field.errors:
         css += " govuk-input--error" if css == "govuk-input" else ""
     return bound_field.as_widget(attrs={"class": css})
+
+
+def _label_sets() -> dict[str, Any]:
+    from desist.people.constants import Sex
+    from desist.providers.constants import FaithTradition, Language, Specialism
+
+    return {"specialism": Specialism, "language": Language, "faith": FaithTradition, "sex": Sex}
+
+
+@register.filter
+def labels(codes: Any, kind: str) -> str:
+    """Stored codes shown by name: ["ur", "ar"]|labels:"language" gives "Urdu, Arabic"."""
+    choices = _label_sets()[kind]
+    names = []
+    for code in codes or ():
+        try:
+            names.append(str(choices(code).label))
+        except ValueError:
+            names.append(str(code))
+    return ", ".join(names)
