@@ -268,9 +268,7 @@ def allocated_world(world: World) -> World:
         submitted_by=personas["practitioner"],
         submitted_at=now,
     )
-    referral = make_referral(
-        world.case, personas["supervising_officer"], attendance_mandatory=True
-    )
+    referral = make_referral(world.case, personas["supervising_officer"], attendance_mandatory=True)
     allocation = make_allocation(referral, mine, personas["programme_manager"])
     practitioner = personas["practitioner"]
     plan = delivery.plan_propose(
