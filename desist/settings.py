@@ -11,6 +11,7 @@ from pathlib import Path
 import dj_database_url
 import django_stubs_ext
 
+from desist.api.enum_names import ENUM_NAME_OVERRIDES
 from desist.conf import env_bool, env_choice, env_int, env_int_list, env_list, env_str
 
 # Lets model and admin classes be subscripted for type checking (admin.ModelAdmin[Model]).
@@ -192,6 +193,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Several resources have their own "status", "kind"... choice sets: name each one.
+    "ENUM_NAME_OVERRIDES": ENUM_NAME_OVERRIDES,
 }
 
 LANGUAGE_CODE = "en-gb"

@@ -48,7 +48,7 @@ class AliasSerializer(serializers.ModelSerializer[Alias]):
 class LegalBasisSerializer(serializers.ModelSerializer[LegalBasis]):
     class Meta:
         model = LegalBasis
-        fields = ["kind", "start_date", "end_date", "attendance_mandatory"]
+        fields = ["id", "kind", "start_date", "end_date", "attendance_mandatory"]
 
 
 class ParticipantSerializer(serializers.ModelSerializer[Participant]):
