@@ -6,6 +6,7 @@ are never used: we launch the system chromium by path.
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -19,14 +20,43 @@ from allauth.mfa.totp.internal.auth import (
     hotp_value,
     yield_hotp_counters_from_time,
 )
+from django.db import connection
 
 from desist.accounts.models import User
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
+# The audit table refuses DELETE and TRUNCATE (database triggers), which the flush that ends a
+# live-server (transactional) test runs. Lift the triggers only for that flush and put them
+# back once it is done, using the migration's own statements.
+_TRIGGERS = importlib.import_module("desist.audit.migrations.0002_append_only_triggers")
+_TRIGGERS_UP = {"sqlite": _TRIGGERS.SQLITE_UP, "postgresql": _TRIGGERS.POSTGRES_UP}
+_TRIGGERS_DOWN = {"sqlite": _TRIGGERS.SQLITE_DOWN, "postgresql": _TRIGGERS.POSTGRES_DOWN}
+
+
+def _run(statements: dict[str, list[str]]) -> None:
+    with connection.cursor() as cursor:
+        for statement in statements.get(connection.vendor, []):
+            cursor.execute(statement)
+
+
+@pytest.fixture(scope="module")
+def _audit_triggers_restored(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
+    yield  # torn down after the test's flush
+    with django_db_blocker.unblock():
+        _run(_TRIGGERS_DOWN)  # idempotent: IF EXISTS
+        _run(_TRIGGERS_UP)
+
+
 @pytest.fixture
-def page(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def audit_flushable(_audit_triggers_restored: None, transactional_db: None) -> Iterator[None]:
+    yield  # torn down before the test's flush
+    _run(_TRIGGERS_DOWN)
+
+
+@pytest.fixture
+def page(live_server: Any, monkeypatch: pytest.MonkeyPatch, audit_flushable: None) -> Iterator[Any]:
     """A fresh headless chromium tab on the live server. Started after the test database is
     set up and stopped before it is torn down: Playwright's sync API keeps an event loop on
     this thread while it runs, so Django's async-safety guard is lifted only meanwhile."""

@@ -11,14 +11,11 @@ server on loopback (`smtp_inbox`).
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -48,33 +45,6 @@ pytestmark = pytest.mark.browser
 OBJECTIVES = ["Find stable work", "Rebuild contact with family"]
 GIVEN_NAME = "Ysolde"
 FAMILY_NAME = "Quennell-Brightwater"
-
-# The audit table refuses DELETE and TRUNCATE (database triggers), which the flush that ends a
-# live-server (transactional) test runs. Lift the triggers only for that flush and put them
-# back once it is done, using the migration's own statements.
-_TRIGGERS = importlib.import_module("desist.audit.migrations.0002_append_only_triggers")
-_TRIGGERS_UP = {"sqlite": _TRIGGERS.SQLITE_UP, "postgresql": _TRIGGERS.POSTGRES_UP}
-_TRIGGERS_DOWN = {"sqlite": _TRIGGERS.SQLITE_DOWN, "postgresql": _TRIGGERS.POSTGRES_DOWN}
-
-
-def _run(statements: dict[str, list[str]]) -> None:
-    with connection.cursor() as cursor:
-        for statement in statements.get(connection.vendor, []):
-            cursor.execute(statement)
-
-
-@pytest.fixture(scope="module")
-def _audit_triggers_restored(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
-    yield  # torn down after the test's flush
-    with django_db_blocker.unblock():
-        _run(_TRIGGERS_DOWN)  # idempotent: IF EXISTS
-        _run(_TRIGGERS_UP)
-
-
-@pytest.fixture
-def audit_flushable(_audit_triggers_restored: None, transactional_db: None) -> Iterator[None]:
-    yield  # torn down before the test's flush
-    _run(_TRIGGERS_DOWN)
 
 
 @dataclass
