@@ -37,9 +37,9 @@ $(STAMP): pyproject.toml requirements.lock
 demo: $(STAMP)
 	mkdir -p var
 	rm -f $(DEMO_DB)
-	DATABASE_URL=sqlite:///$(DEMO_DB) DESIST_MFA_REQUIRED=false $(BIN)/desist migrate --verbosity 0
-	DATABASE_URL=sqlite:///$(DEMO_DB) DESIST_MFA_REQUIRED=false $(BIN)/desist demo-data --participants $(DEMO_PARTICIPANTS) --seed 1
-	DATABASE_URL=sqlite:///$(DEMO_DB) DESIST_MFA_REQUIRED=false $(BIN)/desist runserver 127.0.0.1:8000
+	DATABASE_URL=sqlite:///$(DEMO_DB) DESIST_MFA_REQUIRED=false DESIST_EMAIL=console $(BIN)/desist migrate --verbosity 0
+	DATABASE_URL=sqlite:///$(DEMO_DB) DESIST_MFA_REQUIRED=false DESIST_EMAIL=console $(BIN)/desist demo-data --participants $(DEMO_PARTICIPANTS) --seed 1
+	DATABASE_URL=sqlite:///$(DEMO_DB) DESIST_MFA_REQUIRED=false DESIST_EMAIL=console $(BIN)/desist runserver 127.0.0.1:8000
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check .

@@ -133,6 +133,7 @@ NAMED_LOGINS: tuple[DemoLogin, ...] = (
     DemoLogin("pom.prison", Role.PRISON_OFFENDER_MANAGER, PRISON_SERVICE),
     DemoLogin("police.london", Role.POLICE_LIAISON, "Counter Terrorism Policing London"),
     DemoLogin("practitioner", Role.PRACTITIONER, PROVIDER_SOUTH),
+    DemoLogin("practitioner.north", Role.PRACTITIONER, PROVIDER_NORTH),
     DemoLogin("analyst", Role.ANALYST, PROGRAMME_TEAM),
     DemoLogin("admin", Role.ADMINISTRATOR, PROGRAMME_TEAM, staff=True),
 )
@@ -411,6 +412,11 @@ def demo_data_create(
         "status_changes": len(plan.statuses),
         "agency_links": len(plan.agencies),
     }
+    # Practitioners, referrals, sessions and the rest, made through the services. (Imported
+    # here because that module builds on this one.)
+    from desist.demo_delivery import demo_delivery_create
+
+    counts |= demo_delivery_create(seed=seed, today=today)
     # Counts and seed only: the audit trail must not hold the made-up personal data either.
     audit_record(
         actor=None,
@@ -429,6 +435,10 @@ def demo_data_delete() -> dict[str, int]:
     names = demo_organisation_names()
     counts: dict[str, int] = {}
     try:
+        from desist.demo_delivery import demo_delivery_delete
+
+        # Referrals, sessions and the rest refer to participants and users: they go first.
+        counts.update(demo_delivery_delete(names))
         # Children first, each in one DELETE, so the collector below finds nothing to cascade.
         for label, model in (
             ("aliases", Alias),
