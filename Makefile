@@ -6,10 +6,13 @@ STAMP := $(VENV)/.installed-stamp
 DEMO_DB := var/demo.sqlite3
 DEMO_PARTICIPANTS ?= 300
 
-.PHONY: demo test lint typecheck pytest install clean bench system-packages
+.PHONY: demo test lint typecheck pytest install clean bench system-packages runtime-packages
 
-# Debian packages the test suite needs: chromium for the browser tests.
-DEBIAN_PACKAGES := chromium
+# Debian packages the app needs to run: Pango for WeasyPrint's PDF rendering, and Liberation
+# Sans (metrically the same as Arial, the house font) for the PDFs.
+RUNTIME_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-liberation2
+# ... and the test suite, too: chromium for the browser tests, gettext for the message catalogue test.
+DEBIAN_PACKAGES := $(RUNTIME_PACKAGES) chromium gettext
 
 install: $(STAMP)
 
@@ -34,7 +37,10 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+runtime-packages:
+	@$(MAKE) --no-print-directory system-packages DEBIAN_PACKAGES="$(RUNTIME_PACKAGES)"
+
+demo: $(STAMP) runtime-packages
 	mkdir -p var
 	rm -f $(DEMO_DB)
 	DATABASE_URL=sqlite:///$(DEMO_DB) DESIST_MFA_REQUIRED=false DESIST_EMAIL=console $(BIN)/desist migrate --verbosity 0

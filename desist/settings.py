@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "desist.referrals",
     "desist.delivery",
     "desist.notifications",
+    "desist.support",
     "desist.api",
     "django_tasks",
     "django_tasks_db",
@@ -200,6 +201,8 @@ SPECTACULAR_SETTINGS = {
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
 USE_I18N = True
+# Participant-facing text (the exit passport) is marked for translation; catalogues live here.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "/static/"

@@ -15,6 +15,7 @@ urlpatterns = [
     path("providers/", include("desist.providers.urls")),
     path("", include("desist.referrals.urls")),
     path("", include("desist.delivery.urls")),
+    path("", include("desist.support.urls")),
     path("accounts/", include("allauth.urls")),
     path("api/", include("desist.api.urls")),
     path("admin/", admin.site.urls),

@@ -70,6 +70,24 @@ FIELDS_BY_RELATIONSHIP: dict[Relationship, frozenset[FieldGroup]] = {
     ),
 }
 
+# Person-centred support (needs and strengths, development plan, progress measures) holds
+# health and personal detail for those who work with the person: not for police liaison.
+SUPPORT_READERS = frozenset(
+    {
+        Relationship.PROGRAMME_TEAM,
+        Relationship.SUPERVISING,
+        Relationship.INVOLVED_AGENCY,
+        Relationship.PRACTITIONER,
+    }
+)
+SUPPORT_WRITERS = frozenset(
+    {Relationship.PROGRAMME_TEAM, Relationship.SUPERVISING, Relationship.PRACTITIONER}
+)
+# Release planning and the exit passport: everyone with a relationship reads (police need the
+# release date and conditions); supervision and the programme team write.
+RELEASE_READERS = frozenset(Relationship)
+RELEASE_WRITERS = WRITE_RELATIONSHIPS
+
 SUPERVISING_ROLES = (Role.SUPERVISING_OFFICER, Role.PRISON_OFFENDER_MANAGER)
 CASE_CREATING_ROLES = (Role.PROGRAMME_MANAGER, *SUPERVISING_ROLES)
 
@@ -262,3 +280,21 @@ def pseudonymised_participants_for(user: AnyUser) -> QuerySet[Participant]:
     if usable is None or not usable.has_role(Role.ANALYST, Role.PROGRAMME_MANAGER):
         return Participant.objects.none()
     return Participant.objects.all()
+
+
+def get_participant_through(
+    user: AnyUser, participant_uuid: uuid.UUID | str, allowed: frozenset[Relationship]
+) -> Participant:
+    """As get_participant_for, but only through one of `allowed` relationships (e.g.
+    SUPPORT_WRITERS); anyone else gets the same not-found as for a missing record."""
+    participant = get_participant_for(user, participant_uuid)
+    if not relationships_to(user, participant) & allowed:
+        raise ParticipantNotFound()
+    return participant
+
+
+def has_relationship(
+    user: AnyUser, participant: Participant, allowed: frozenset[Relationship]
+) -> bool:
+    """For showing or hiding links and buttons; the pages and services check again."""
+    return bool(relationships_to(user, participant) & allowed)

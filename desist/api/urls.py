@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
 from desist.api import views, views_delivery, views_notifications, views_providers, views_referrals
+from desist.support.api import register as register_support
 
 router = SimpleRouter(trailing_slash=True)
 router.register("participants", views.ParticipantViewSet, basename="participant")
@@ -24,6 +25,7 @@ router.register(
 router.register("end-reports", views_delivery.EndReportViewSet, basename="end-report")
 router.register("notifications", views_notifications.NotificationViewSet, basename="notification")
 router.register("dashboard", views_notifications.DashboardViewSet, basename="dashboard")
+register_support(router)
 
 schema_view = SpectacularAPIView.as_view()
 schema_view.access_policy = "signed_in"  # type: ignore[attr-defined]

@@ -1,0 +1,5 @@
+"""URL patterns for the assessments pages (joined in desist/support/urls.py)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
