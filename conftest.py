@@ -302,7 +302,9 @@ def allocated_world(world: World) -> World:
         urgent=True,
         description="Described.",
     )
+    support = _support_records(world, personas, now)
     world.objects.update(
+        **support,
         practitioner_uuid=mine.uuid,
         referral_uuid=referral.uuid,
         allocation_uuid=allocation.uuid,
@@ -313,3 +315,83 @@ def allocated_world(world: World) -> World:
         report_uuid=report.uuid,
     )
     return world
+
+
+def _support_records(world: World, personas: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+    """One of each person-centred support record about `case`, for the route walker."""
+    from desist.support import services_assessments
+    from desist.support.instruments import pathway_definitions
+    from desist.support.models import Instrument
+    from desist.support.tests.factories_plan import make_action, make_goal, make_service
+
+    officer = personas["supervising_officer"]
+    needs = Instrument.objects.get(key="needs-assessment", active=True)
+
+    def answer(question: dict[str, Any]) -> str:
+        if question["type"] == "yes_no":
+            return "yes"
+        if question["type"] == "choice":
+            return str(question["options"][0]["value"])
+        return "x"
+
+    assessment = services_assessments.assessment_record(
+        actor=officer,
+        participant=world.case,
+        instrument=needs,
+        assessed_on=now.date(),
+        summary="",
+        pathways=[
+            {
+                "pathway": code,
+                "need_level": "low",
+                "answers": {
+                    q["key"]: answer(q) for q in pathway.get("questions", []) if q.get("required")
+                },
+            }
+            for code, pathway in pathway_definitions(needs.definition).items()
+        ],
+    )
+    response = services_assessments.measure_response_record(
+        actor=officer,
+        participant=world.case,
+        instrument=Instrument.objects.get(key="ons4", active=True),
+        completed_on=now.date(),
+        scores={"life_satisfaction": 5, "worthwhile": 5, "happiness": 5, "anxiety": 5},
+    )
+    from desist.people.services import participant_update
+    from desist.support import services_release
+
+    participant_update(
+        actor=None,
+        participant=world.case,
+        data={
+            "custody_establishment": "HMP Wandsworth",
+            "expected_release_date": now.date() + dt.timedelta(days=28),
+        },
+    )
+    release_plan = services_release.release_plan_create(
+        actor=officer,
+        participant=world.case,
+        expected_release_date=world.case.expected_release_date,
+        community_organisation=world.probation_london,
+    )
+    appointment = services_release.release_appointment_create(
+        actor=officer,
+        plan=release_plan,
+        starts_at=now + dt.timedelta(days=29),
+        with_whom="Duty officer",
+        place="Probation office",
+    )
+    # For people of 99 and over only, so no test's participant is offered it.
+    service = make_service("walker-service", regions=[world.london], min_age=99)
+    goal = make_goal(world.case, officer)
+    action = make_action(goal, officer)
+    return {
+        "assessment_uuid": assessment.uuid,
+        "measure_response_uuid": response.uuid,
+        "goal_uuid": goal.uuid,
+        "action_uuid": action.uuid,
+        "service_uuid": service.uuid,
+        "release_plan_uuid": release_plan.uuid,
+        "appointment_uuid": appointment.uuid,
+    }

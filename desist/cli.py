@@ -1,6 +1,8 @@
 """The `desist` command: Django's management commands, with the project's names for its own.
 
 desist import participants FILE.csv
+desist import services FILE.csv
+desist instruments load PATH... | list
 desist audit verify
 desist demo-data --participants N --seed S
 desist run-scheduled

@@ -417,6 +417,10 @@ def demo_data_create(
     from desist.demo_delivery import demo_delivery_create
 
     counts |= demo_delivery_create(seed=seed, today=today)
+    # Assessments, plans, measures, release plans and the service directory build on both.
+    from desist.support.demo import demo_support_create
+
+    counts |= demo_support_create(seed=seed, today=today)
     # Counts and seed only: the audit trail must not hold the made-up personal data either.
     audit_record(
         actor=None,
@@ -436,7 +440,9 @@ def demo_data_delete() -> dict[str, int]:
     counts: dict[str, int] = {}
     try:
         from desist.demo_delivery import demo_delivery_delete
+        from desist.support.demo import demo_support_delete
 
+        counts.update(demo_support_delete())
         # Referrals, sessions and the rest refer to participants and users: they go first.
         counts.update(demo_delivery_delete(names))
         # Children first, each in one DELETE, so the collector below finds nothing to cascade.

@@ -194,6 +194,32 @@ PRACTITIONERS: tuple[_PractitionerSpec, ...] = (
                       (FaithTradition.CHRISTIANITY,), Sex.FEMALE, 8),
 )  # fmt: skip
 
+# How each standing reads in the closing lines of `desist demo-data`.
+STANDING_TEXT = {
+    APPROVED: "approved",
+    EXPIRING: "approved; vetting expires within 30 days",
+    SUSPENDED: "suspended, so sees no participants",
+    VETTING: "being vetted, so sees no participants",
+    APPLIED: "applied, so sees no participants",
+}
+
+
+@dataclass(frozen=True)
+class PractitionerLogin:
+    username: str
+    provider: str
+    standing: str
+
+
+def practitioner_logins() -> list[PractitionerLogin]:
+    """Every practitioner sign-in the demo makes (they all share the demo password), with how
+    each stands, so the demo can say which ones see participants."""
+    return [
+        PractitionerLogin(spec.username, spec.provider, STANDING_TEXT[spec.standing])
+        for spec in PRACTITIONERS
+    ]
+
+
 # Contracts: (provider, reference, starts this many days ago, years, capacity).
 CONTRACTS = (
     (PROVIDER_SOUTH, "DDP/IP/2022/01", 3 * 365 + 420, 3, 25),

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlencode
 
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect
+from django.urls import reverse
 
 from desist.forms import add_service_errors
+
+if TYPE_CHECKING:
+    from desist.people.models import Participant
 
 T = TypeVar("T")
 
@@ -36,3 +42,22 @@ def call_service(
         return None
     except PermissionDenied:
         raise Http404("Page not found.") from None
+
+
+def record_participant_view(request: HttpRequest, participant: Participant) -> HttpResponse | None:
+    """Record that the user viewed the participant's record, with the purpose they gave for
+    this case in this session; without one, the redirect to the page that asks for it (and
+    comes back here). Every page that shows a person's record calls this first."""
+    from desist.people.services import participant_record_view
+    from desist.people.views import _purpose_for
+
+    purpose = _purpose_for(request, participant.uuid)
+    if purpose is None:
+        ask = reverse("people:purpose", kwargs={"participant_uuid": participant.uuid})
+        return redirect(ask + "?" + urlencode({"next": request.get_full_path()}))
+    participant_record_view(
+        actor=request.user,  # type: ignore[arg-type]
+        participant=participant,
+        purpose=purpose,
+    )
+    return None

@@ -5,9 +5,10 @@ from typing import Any
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from desist.accounts.access import participants_for
+from desist.accounts.access import SUPPORT_READING_ROLES, participants_for
 from desist.accounts.constants import CASELOAD_ROLES, Role
 from desist.accounts.decorators import public, signed_in
 from desist.accounts.models import User
@@ -27,8 +28,10 @@ def home(request: HttpRequest) -> HttpResponse:
     from desist.delivery import selectors as delivery
     from desist.delivery.deadlines import overdue_for
     from desist.referrals import selectors as referrals
+    from desist.support import selectors_release as releases
 
     manager = user.has_role(Role.PROGRAMME_MANAGER)
+    overdue = overdue_for(user)
     context: dict[str, Any] = {
         "caseload": participants_for(user).count(),
         "sessions": delivery.sessions_in_week(user).select_related("participant")[:LIST_SIZE],
@@ -39,10 +42,13 @@ def home(request: HttpRequest) -> HttpResponse:
             :LIST_SIZE
         ],
         "compliance_count": delivery.compliance_decisions_due(user),
-        "overdue": overdue_for(user)[:LIST_SIZE],
-        "overdue_count": overdue_for(user).count(),
+        "overdue": overdue[:LIST_SIZE],
+        "overdue_count": overdue.count(),
         "manager": manager,
+        "caseload_progress": user.has_role(*SUPPORT_READING_ROLES),
     }
+    if user.has_role(*releases.COUNTDOWN_ROLES):
+        context["releases"] = releases.release_counts_for(user, today=timezone.localdate())
     if manager:
         context["triage_count"] = referrals.triage_queue(user).count()
         context["waiting_count"] = referrals.waiting_for_allocation(user).count()

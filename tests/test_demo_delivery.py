@@ -16,6 +16,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.db import transaction
+from django.db.models import Count
 from django.test import Client
 from django.utils import timezone
 
@@ -333,3 +334,63 @@ def test_same_seed_gives_the_same_rows_and_replace_removes_the_old_ones(
     assert result.counts == demo["counts"]
     assert _rows() == demo["rows"]
     assert Participant.objects.count() == PARTICIPANTS
+
+
+# Person-centred support ---------------------------------------------------------------------
+
+
+def test_allocated_people_have_assessments_measures_and_a_development_plan(
+    demo: dict[str, Any],
+) -> None:
+    from desist.support.constants import GoalStatus
+    from desist.support.models import Assessment, Goal, MeasureResponse
+    from desist.support.selectors_assessments import participant_distance
+
+    current = Allocation.objects.filter(ended_at__isnull=True).values("participant")
+    assessed = Assessment.objects.filter(participant__in=current)
+    assert assessed.values("participant").distinct().count() >= 10
+    assert MeasureResponse.objects.filter(participant__in=current).exists()
+    achieved = Goal.objects.filter(status=GoalStatus.ACHIEVED)
+    assert achieved.exists()
+    assert all(goal.celebration and goal.achieved_on <= TODAY for goal in achieved)
+    # Someone was reassessed, so their distance travelled has a first and a latest level.
+    reassessed = (
+        Participant.objects.filter(assessments__isnull=False)
+        .annotate(n=Count("assessments"))
+        .filter(n__gte=2)
+        .first()
+    )
+    assert reassessed is not None
+    assert any(row.assessments >= 2 for row in participant_distance(reassessed))
+
+
+def test_releases_in_the_next_twelve_weeks_have_plans_and_a_passport(
+    demo: dict[str, Any],
+) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    from desist.support.models import ReleasePlan
+    from desist.support.passport import passport_for, passport_pdf
+
+    plans = ReleasePlan.objects.select_related("participant")
+    assert plans.count() >= 5
+    for plan in plans:
+        assert TODAY < plan.participant.expected_release_date <= TODAY + dt.timedelta(weeks=12)
+        assert plan.checklist.count() == 7
+    with time_machine.travel(NOW):
+        passport = passport_for(plans[0].participant, today=TODAY)
+        text = "".join(
+            page.extract_text() for page in PdfReader(io.BytesIO(passport_pdf(passport))).pages
+        )
+    assert "Your probation officer" in text
+    assert plans[0].participant.pnc_number not in text or not plans[0].participant.pnc_number
+
+
+def test_the_demo_directory_is_imported_through_the_importer(demo: dict[str, Any]) -> None:
+    from desist.support.models import Service
+
+    assert Service.objects.filter(national=True).exists()
+    assert Service.objects.filter(regions__code="london").exists()
+    assert AuditEvent.objects.filter(entity="support.service").exists()

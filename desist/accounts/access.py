@@ -83,6 +83,13 @@ SUPPORT_READERS = frozenset(
 SUPPORT_WRITERS = frozenset(
     {Relationship.PROGRAMME_TEAM, Relationship.SUPERVISING, Relationship.PRACTITIONER}
 )
+# The roles through which a support relationship can arise (police liaison gives none).
+SUPPORT_READING_ROLES = (
+    Role.PROGRAMME_MANAGER,
+    Role.SUPERVISING_OFFICER,
+    Role.PRISON_OFFENDER_MANAGER,
+    Role.PRACTITIONER,
+)
 # Release planning and the exit passport: everyone with a relationship reads (police need the
 # release date and conditions); supervision and the programme team write.
 RELEASE_READERS = frozenset(Relationship)
@@ -298,3 +305,13 @@ def has_relationship(
 ) -> bool:
     """For showing or hiding links and buttons; the pages and services check again."""
     return bool(relationships_to(user, participant) & allowed)
+
+
+def support_participants_for(user: AnyUser) -> QuerySet[Participant]:
+    """Participants whose person-centred support records the user may read: the gate's rows,
+    for a user whose roles give a support relationship (a role counts only in its kind of
+    organisation, so no user is both police liaison and supervising officer)."""
+    usable = _usable(user)
+    if usable is None or not usable.has_role(*SUPPORT_READING_ROLES):
+        return Participant.objects.none()
+    return participants_for(usable)

@@ -22,4 +22,6 @@ def desist(request: HttpRequest) -> dict[str, Any]:
         "service_name": "Desistance and Disengagement",
         "nav_caseload": bool(has_role and has_role(*CASELOAD_ROLES)),
         "nav_pseudonymised": bool(has_role and has_role(Role.ANALYST, Role.PROGRAMME_MANAGER)),
+        # The service directory holds no personal data: every role that works with people.
+        "nav_services": bool(has_role and has_role(*CASELOAD_ROLES)),
     }

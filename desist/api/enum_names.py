@@ -20,4 +20,5 @@ ENUM_NAME_OVERRIDES: dict[str, str] = {
     "SessionOutcomeEnum": "desist.delivery.constants.SessionOutcome",
     "ConcernStatusEnum": "desist.delivery.constants.ConcernStatus",
     "NotificationKindEnum": "desist.notifications.constants.NotificationKind",
+    "ChecklistStatusEnum": "desist.support.constants.ChecklistStatus",
 }

@@ -34,6 +34,23 @@ from desist.people.selectors import participant_search_filter, pseudonymised_row
 PURPOSE_HEADER = "X-Access-Purpose"
 
 
+def access_purpose(request: Request) -> str:
+    """The purpose the caller gave in the header for reading a participant's record: one of
+    AccessPurpose, optionally followed by ": " and a note. A 400 naming the header if not."""
+    purpose = request.headers.get(PURPOSE_HEADER, "").strip()
+    code = purpose.split(":", 1)[0]
+    if code not in AccessPurpose.values:
+        raise ValidationError(
+            {
+                PURPOSE_HEADER: [
+                    f"Give the purpose of access in the {PURPOSE_HEADER} header, "
+                    f"one of: {', '.join(AccessPurpose.values)}."
+                ]
+            }
+        )
+    return purpose[:300]
+
+
 class ParticipantFilter(django_filters.FilterSet):
     # Only non-identifying filters in the query string: names are searched with POST /search/.
     strand = django_filters.ChoiceFilter(choices=Strand.choices)
@@ -83,20 +100,6 @@ class ParticipantViewSet(
             participant = get_participant_for(self.request.user, key)
         return self.get_queryset().get(pk=participant.pk)
 
-    def _purpose(self, request: Request) -> str:
-        purpose = request.headers.get(PURPOSE_HEADER, "").strip()
-        code = purpose.split(":", 1)[0]
-        if code not in AccessPurpose.values:
-            raise ValidationError(
-                {
-                    PURPOSE_HEADER: [
-                        f"Give the purpose of access in the {PURPOSE_HEADER} header, "
-                        f"one of: {', '.join(AccessPurpose.values)}."
-                    ]
-                }
-            )
-        return purpose[:300]
-
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         response = super().list(request, *args, **kwargs)
         self._audit_listed(response)
@@ -117,7 +120,7 @@ class ParticipantViewSet(
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         participant = self.get_object()
-        purpose = self._purpose(request)
+        purpose = access_purpose(request)
         services.participant_record_view(
             actor=request.user,  # type: ignore[arg-type]
             participant=participant,

@@ -28,7 +28,7 @@ from rest_framework.settings import api_settings
 
 from desist.accounts.constants import CASELOAD_ROLES, OrganisationKind
 from desist.accounts.models import User
-from desist.api.views import PURPOSE_HEADER
+from desist.api.views import PURPOSE_HEADER, access_purpose
 from desist.people import services as people_services
 from desist.people.constants import AccessPurpose
 from desist.people.models import Participant
@@ -175,18 +175,7 @@ class GatedViewSet(viewsets.GenericViewSet[M]):
 
     def access_purpose(self) -> str:
         """The purpose the caller gave in the header (as the participant API asks for it)."""
-        purpose = self.request.headers.get(PURPOSE_HEADER, "").strip()
-        code = purpose.split(":", 1)[0]
-        if code not in AccessPurpose.values:
-            raise exceptions.ValidationError(
-                {
-                    PURPOSE_HEADER: [
-                        f"Give the purpose of access in the {PURPOSE_HEADER} header, "
-                        f"one of: {', '.join(AccessPurpose.values)}."
-                    ]
-                }
-            )
-        return purpose[:300]
+        return access_purpose(self.request)
 
     def record_view(self, participant: Participant) -> None:
         """One record about a participant is being shown: audit it with the caller's purpose."""

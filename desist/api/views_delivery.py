@@ -1,7 +1,6 @@
 """API for the intervention itself: plans, sessions, concerns, compliance records and end
-reports. Records come through the access gate (desist.delivery.selectors, or
-`participants_for` where delivery has no selector); changes through desist.delivery.services,
-whose PermissionDenied is the same 404 as a missing record."""
+reports. Records come through the access gate (desist.delivery.selectors); changes through
+desist.delivery.services, whose PermissionDenied is the same 404 as a missing record."""
 
 from __future__ import annotations
 
@@ -14,7 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from desist.accounts.access import get_participant_for, participants_for
+from desist.accounts.access import get_participant_for
 from desist.accounts.constants import Role
 from desist.api.filters_delivery import (
     ComplianceRecordFilter,
@@ -80,12 +79,7 @@ class PlanViewSet(GatedViewSet[InterventionPlan]):
 
     def get_queryset(self) -> QuerySet[InterventionPlan]:
         # As the plan pages show them: to anyone the gate shows the participant to.
-        return (
-            InterventionPlan.objects.filter(participant__in=participants_for(self.user))
-            .select_related("participant", "allocation", "proposed_by", "decided_by")
-            .prefetch_related("objectives")
-            .order_by("-proposed_at", "-id")
-        )
+        return selectors.plans_for(self.user).order_by("-proposed_at", "-id")
 
     def _plan(self) -> InterventionPlan:
         return self.gated_object(self.get_queryset())
@@ -300,12 +294,7 @@ class EndReportViewSet(GatedViewSet[EndReport]):
 
     def get_queryset(self) -> QuerySet[EndReport]:
         # As the report pages show them: to anyone the gate shows the participant to.
-        return (
-            EndReport.objects.filter(participant__in=participants_for(self.user))
-            .select_related("participant", "allocation", "submitted_by")
-            .prefetch_related("achievements__objective")
-            .order_by("-submitted_at", "-id")
-        )
+        return selectors.end_reports_for(self.user).order_by("-submitted_at", "-id")
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self.paginated(self.get_queryset(), EndReportSerializer, audit="api:end-reports")

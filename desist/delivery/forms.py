@@ -4,6 +4,7 @@ the services check the rules and their ValidationErrors are shown on these forms
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django import forms
@@ -54,6 +55,7 @@ class _FieldAliasMixin:
     first input so that the error summary can link to it."""
 
     aliases: dict[str, str]
+    fields: dict[str, forms.Field]
 
     def renaming(self, service: Callable[..., T]) -> Callable[..., T]:
         """The service, with its errors about a group moved onto the group's first input."""
@@ -70,6 +72,60 @@ class _FieldAliasMixin:
                 ) from None
 
         return run
+
+
+@dataclass(frozen=True)
+class _ObjectiveFields:
+    """A rating (a choice) and a short note for each objective of the plan, added to a form
+    as `<name>_<objective id>` and `<name>_note_<objective id>`. Texts may use {position} and
+    {description}."""
+
+    name: str
+    label: str
+    choices: list[tuple[str, str]]
+    required: bool
+    error: str
+    # The service's name for the whole group; its errors show on the first rating.
+    group: str
+
+    def rating(self, objective: PlanObjective) -> str:
+        return f"{self.name}_{objective.pk}"
+
+    def note(self, objective: PlanObjective) -> str:
+        return f"{self.name}_note_{objective.pk}"
+
+    def add_to(self, form: _FieldAliasMixin, objectives: Iterable[PlanObjective]) -> None:
+        for objective in objectives:
+            position = objective.position
+            message = self.error.format(position=position)
+            form.fields[self.rating(objective)] = forms.ChoiceField(
+                label=self.label.format(position=position, description=objective.description),
+                choices=self.choices,
+                required=self.required,
+                widget=forms.Select(attrs={"class": "govuk-select"}),
+                error_messages={"required": message, "invalid_choice": message},
+            )
+            form.fields[self.note(objective)] = forms.CharField(
+                label=f"Note on objective {position}",
+                max_length=500,
+                required=False,
+                widget=forms.TextInput(attrs={"class": "govuk-input"}),
+                error_messages={
+                    "max_length": f"The note on objective {position} must be "
+                    "500 characters or fewer"
+                },
+            )
+            form.aliases.setdefault(self.group, self.rating(objective))
+
+    def values(
+        self, data: dict[str, Any], objectives: Iterable[PlanObjective], *, rated_only: bool
+    ) -> dict[int, tuple[str, str]]:
+        """Objective id to (rating, note); with `rated_only`, only the objectives rated."""
+        return {
+            objective.pk: (data[self.rating(objective)], data.get(self.note(objective), ""))
+            for objective in objectives
+            if not rated_only or data.get(self.rating(objective))
+        }
 
 
 class CheckboxSelectMultiple(forms.CheckboxSelectMultiple):
@@ -206,12 +262,14 @@ ENGAGEMENT_CHOICES = [
 ]
 
 
-def progress_field_name(objective: PlanObjective) -> str:
-    return f"progress_{objective.pk}"
-
-
-def progress_note_field_name(objective: PlanObjective) -> str:
-    return f"progress_note_{objective.pk}"
+PROGRESS_FIELDS = _ObjectiveFields(
+    name="progress",
+    label="Progress on objective {position}: {description}",
+    choices=[("", "Not recorded"), *ObjectiveProgressRating.choices],
+    required=False,
+    error="Select the progress on objective {position}",
+    group="progress",
+)
 
 
 class OutcomeForm(_FieldAliasMixin, GovUKForm):
@@ -263,40 +321,11 @@ class OutcomeForm(_FieldAliasMixin, GovUKForm):
         super().__init__(*args, **kwargs)
         self.objectives = list(objectives)
         self.aliases = {}
-        for objective in self.objectives:
-            rating = progress_field_name(objective)
-            self.fields[rating] = forms.ChoiceField(
-                label=f"Progress on objective {objective.position}: {objective.description}",
-                choices=[("", "Not recorded"), *ObjectiveProgressRating.choices],
-                required=False,
-                widget=forms.Select(attrs={"class": "govuk-select"}),
-                error_messages={
-                    "invalid_choice": f"Select the progress on objective {objective.position}"
-                },
-            )
-            self.fields[progress_note_field_name(objective)] = forms.CharField(
-                label=f"Note on objective {objective.position}",
-                max_length=500,
-                required=False,
-                widget=forms.TextInput(attrs={"class": "govuk-input"}),
-                error_messages={
-                    "max_length": f"The note on objective {objective.position} must be "
-                    "500 characters or fewer"
-                },
-            )
-            self.aliases.setdefault("progress", rating)
+        PROGRESS_FIELDS.add_to(self, self.objectives)
 
     def progress(self) -> dict[int, tuple[str, str]]:
         """Objective id to (rating, note), for the objectives given a rating."""
-        data = self.cleaned_data
-        return {
-            objective.pk: (
-                data[progress_field_name(objective)],
-                data.get(progress_note_field_name(objective), ""),
-            )
-            for objective in self.objectives
-            if data.get(progress_field_name(objective))
-        }
+        return PROGRESS_FIELDS.values(self.cleaned_data, self.objectives, rated_only=True)
 
     def service_arguments(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -363,12 +392,14 @@ class AcknowledgeForm(GovUKForm):
 # End of the intervention -------------------------------------------------------------------
 
 
-def achievement_field_name(objective: PlanObjective) -> str:
-    return f"achievement_{objective.pk}"
-
-
-def achievement_note_field_name(objective: PlanObjective) -> str:
-    return f"achievement_note_{objective.pk}"
+ACHIEVEMENT_FIELDS = _ObjectiveFields(
+    name="achievement",
+    label="Objective {position}: {description}",
+    choices=[("", "Select"), *Achievement.choices],
+    required=True,
+    error="Select how far objective {position} was achieved",
+    group="achievements",
+)
 
 
 class EndReportForm(_FieldAliasMixin, GovUKForm):
@@ -403,36 +434,10 @@ class EndReportForm(_FieldAliasMixin, GovUKForm):
         super().__init__(*args, **kwargs)
         self.objectives = list(objectives)
         self.aliases = {}
-        for objective in self.objectives:
-            name = achievement_field_name(objective)
-            message = f"Select how far objective {objective.position} was achieved"
-            self.fields[name] = forms.ChoiceField(
-                label=f"Objective {objective.position}: {objective.description}",
-                choices=[("", "Select"), *Achievement.choices],
-                widget=forms.Select(attrs={"class": "govuk-select"}),
-                error_messages={"required": message, "invalid_choice": message},
-            )
-            self.fields[achievement_note_field_name(objective)] = forms.CharField(
-                label=f"Note on objective {objective.position}",
-                max_length=500,
-                required=False,
-                widget=forms.TextInput(attrs={"class": "govuk-input"}),
-                error_messages={
-                    "max_length": f"The note on objective {objective.position} must be "
-                    "500 characters or fewer"
-                },
-            )
-            self.aliases.setdefault("achievements", name)
+        ACHIEVEMENT_FIELDS.add_to(self, self.objectives)
 
     def achievements(self) -> dict[int, tuple[str, str]]:
-        data = self.cleaned_data
-        return {
-            objective.pk: (
-                data[achievement_field_name(objective)],
-                data.get(achievement_note_field_name(objective), ""),
-            )
-            for objective in self.objectives
-        }
+        return ACHIEVEMENT_FIELDS.values(self.cleaned_data, self.objectives, rated_only=False)
 
     def service_arguments(self) -> dict[str, Any]:
         data = self.cleaned_data

@@ -117,6 +117,25 @@ def current_allocation(participant: Participant) -> Allocation | None:
 # Lists narrowed by the gate ----------------------------------------------------------------
 
 
+def plans_for(user: AnyUser) -> QuerySet[InterventionPlan]:
+    """Every plan version of the participants the gate shows this user, as the plan pages
+    show them (a practitioner's gate already holds only their own cases)."""
+    return (
+        InterventionPlan.objects.filter(participant__in=participants_for(user))
+        .select_related("participant", "allocation", "proposed_by", "decided_by")
+        .prefetch_related("objectives")
+    )
+
+
+def end_reports_for(user: AnyUser) -> QuerySet[EndReport]:
+    """End-of-intervention reports of the participants the gate shows this user."""
+    return (
+        EndReport.objects.filter(participant__in=participants_for(user))
+        .select_related("participant", "allocation", "submitted_by")
+        .prefetch_related("achievements__objective")
+    )
+
+
 def sessions_for(user: AnyUser) -> QuerySet[Session]:
     rows = Session.objects.filter(participant__in=participants_for(user))
     practitioner = _practitioner(user)
@@ -244,6 +263,11 @@ def participant_timeline(participant: Participant) -> list[TimelineEntry]:
     entries += _compliance_entries(participant)
     entries += _concern_entries(participant)
     entries += _end_report_entries(participant)
+    # Achieved development-plan goals are celebrated here too. (Imported here: the support app
+    # builds on this module's TimelineEntry.)
+    from desist.support.selectors_plan import goal_timeline_entries
+
+    entries += goal_timeline_entries(participant)
     # Stable sort: entries written for the same moment keep the order they were added in.
     indexed = list(enumerate(entries))
     indexed.sort(key=lambda pair: (pair[1].when, pair[0]), reverse=True)

@@ -13,23 +13,28 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from desist.accounts.access import Relationship, get_participant_for, relationships_to
+from desist.accounts.access import (
+    SUPPORT_READERS,
+    Relationship,
+    get_participant_for,
+    has_relationship,
+    relationships_to,
+)
 from desist.accounts.constants import Role
 from desist.accounts.decorators import participant_route
 from desist.accounts.models import User
 from desist.delivery import rules, selectors, services
 from desist.delivery.constants import PlanStatus, SessionOutcome
 from desist.delivery.forms import (
+    PROGRESS_FIELDS,
     AcknowledgeForm,
     ComplianceDecisionForm,
     ConcernForm,
@@ -39,8 +44,6 @@ from desist.delivery.forms import (
     PlanForm,
     RescheduleForm,
     SessionForm,
-    progress_field_name,
-    progress_note_field_name,
 )
 from desist.delivery.models import (
     ComplianceRecord,
@@ -50,15 +53,15 @@ from desist.delivery.models import (
     Session,
 )
 from desist.pages import call_service, posted
+from desist.pages import record_participant_view as _record_view
 from desist.people.models import Participant
-from desist.people.services import participant_record_view
-from desist.people.views import _purpose_for
 from desist.providers.constants import Specialism
 from desist.referrals.models import Allocation
 
 # Concern entries on the timeline name the kind of concern, and concerns raised by supervision
 # or the police can rest on intelligence; providers see only the concerns they raised.
 _PROVIDER_HIDDEN_TIMELINE_KINDS = frozenset({"concern"})
+_SUPPORT_TIMELINE_KINDS = frozenset({"goal"})
 
 
 def _types(plan: InterventionPlan | None) -> str:
@@ -79,17 +82,6 @@ def _not_found() -> Http404:
 
 def _work(participant: Participant) -> HttpResponse:
     return redirect("delivery:work", participant_uuid=participant.uuid)
-
-
-def _record_view(request: HttpRequest, participant: Participant) -> HttpResponse | None:
-    """Record the view with the purpose given for this case in this session; without one, the
-    redirect to the page that asks for it (and comes back here)."""
-    purpose = _purpose_for(request, participant.uuid)
-    if purpose is None:
-        ask = reverse("people:purpose", kwargs={"participant_uuid": participant.uuid})
-        return redirect(ask + "?" + urlencode({"next": request.path}))
-    participant_record_view(actor=_user(request), participant=participant, purpose=purpose)
-    return None
 
 
 # What the user may do (to decide which buttons to show) --------------------------------------
@@ -255,6 +247,9 @@ def work(request: HttpRequest, participant_uuid: uuid.UUID) -> HttpResponse:
     timeline = selectors.participant_timeline(participant)
     if abilities.is_provider_only:
         timeline = [e for e in timeline if e.kind not in _PROVIDER_HIDDEN_TIMELINE_KINDS]
+    # Goals name a pathway (health, drugs and alcohol, ...): only for support readers.
+    if not has_relationship(_user(request), participant, SUPPORT_READERS):
+        timeline = [e for e in timeline if e.kind not in _SUPPORT_TIMELINE_KINDS]
     end_reports = EndReport.objects.filter(participant=participant).select_related(
         "allocation__practitioner__user"
     )
@@ -453,8 +448,8 @@ def _outcome_initial(session: Session) -> dict[str, Any]:
         "notes": session.notes,
     }
     for row in session.progress.select_related("objective"):
-        initial[progress_field_name(row.objective)] = row.rating
-        initial[progress_note_field_name(row.objective)] = row.note
+        initial[PROGRESS_FIELDS.rating(row.objective)] = row.rating
+        initial[PROGRESS_FIELDS.note(row.objective)] = row.note
     return initial
 
 

@@ -12,6 +12,7 @@ class NotificationKind(models.TextChoices):
     EXPIRY_REMINDER = "expiry_reminder", "Vetting or training expiring"
     ACCESS_REMOVED = "access_removed", "Access removed"
     DEADLINE = "deadline", "Deadline"
+    RELEASE_HANDOVER = "release_handover", "Release handover"
 
 
 class EmailStatus(models.TextChoices):

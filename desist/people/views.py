@@ -13,10 +13,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from desist.accounts.access import (
+    RELEASE_READERS,
+    SUPPORT_READERS,
     can_create_participant,
     can_edit_participant,
     get_participant_for,
     get_participant_for_edit,
+    has_relationship,
     visible_field_groups,
 )
 from desist.accounts.constants import CASELOAD_ROLES, Role
@@ -31,6 +34,7 @@ from desist.people.forms import (
     PurposeForm,
     StatusForm,
 )
+from desist.people.models import Participant
 from desist.people.selectors import caseload_for, participant_detail_for, pseudonymised_rows_for
 
 PAGE_SIZES = (25, 50, 100)
@@ -122,6 +126,12 @@ def _purpose_for(request: HttpRequest, participant_uuid: uuid.UUID) -> str | Non
     return purpose
 
 
+def _has_release_plan(participant: Participant) -> bool:
+    from desist.support.models import ReleasePlan
+
+    return ReleasePlan.objects.filter(participant=participant).exists()
+
+
 @participant_route
 @require_http_methods(["GET"])
 def participant_detail(request: HttpRequest, participant_uuid: uuid.UUID) -> HttpResponse:
@@ -134,9 +144,12 @@ def participant_detail(request: HttpRequest, participant_uuid: uuid.UUID) -> Htt
         participant=participant,
         purpose=purpose,
     )
-    from desist.referrals.selectors import referrals_for
+    from desist.referrals.selectors import open_referral, referrals_for
 
     can_edit = can_edit_participant(request.user, participant)
+    referrals = referrals_for(request.user).filter(participant=participant)
+    # One open referral at a time (the service refuses a second): link to it instead.
+    current = open_referral(referrals) if can_edit else None
     return render(
         request,
         "people/participant_detail.html",
@@ -144,9 +157,13 @@ def participant_detail(request: HttpRequest, participant_uuid: uuid.UUID) -> Htt
             "participant": participant_detail_for(request.user, participant),
             "groups": {g.value for g in visible_field_groups(request.user, participant)},
             "can_edit": can_edit,
-            "referrals": referrals_for(request.user).filter(participant=participant),
-            "can_refer": can_edit,
+            "referrals": referrals,
+            "can_refer": can_edit and current is None,
+            "open_referral": current,
             "work_url": reverse("delivery:work", kwargs={"participant_uuid": participant.uuid}),
+            "support_readable": has_relationship(request.user, participant, SUPPORT_READERS),
+            "release_readable": has_relationship(request.user, participant, RELEASE_READERS)
+            and (bool(participant.custody_establishment) or _has_release_plan(participant)),
         },
     )
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Mapping
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from desist.accounts.constants import Role
 from desist.accounts.decorators import roles_required
 from desist.accounts.models import User
-from desist.forms import add_service_errors
+from desist.pages import call_service, posted
 from desist.providers import selectors, services
 from desist.providers.constants import PractitionerStatus
 from desist.providers.forms import (
@@ -28,10 +28,6 @@ from desist.providers.models import Contract, Practitioner
 from desist.providers.rules import allowed_transitions
 
 PROGRAMME_TEAM = Role.PROGRAMME_MANAGER
-
-
-def _posted(request: HttpRequest) -> QueryDict | None:
-    return request.POST if request.method == "POST" else None
 
 
 def _practitioner(practitioner_uuid: uuid.UUID) -> Practitioner:
@@ -80,16 +76,12 @@ def practitioner_list(request: HttpRequest) -> HttpResponse:
 @roles_required(PROGRAMME_TEAM)
 @require_http_methods(["GET", "POST"])
 def practitioner_create(request: HttpRequest) -> HttpResponse:
-    form = PractitionerForm(_posted(request))
+    form = PractitionerForm(posted(request))
     if request.method == "POST" and form.is_valid():
-        try:
-            practitioner = services.practitioner_create(
-                actor=request.user,  # type: ignore[arg-type]
-                **form.cleaned_data,
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
+        practitioner = call_service(
+            form, services.practitioner_create, actor=request.user, **form.cleaned_data
+        )
+        if practitioner is not None:
             messages.success(request, "Practitioner added: their status is 'applied'")
             return redirect("providers:detail", practitioner_uuid=practitioner.uuid)
     return render(request, "providers/practitioner_form.html", {"form": form, "creating": True})
@@ -107,17 +99,16 @@ def practitioner_edit(request: HttpRequest, practitioner_uuid: uuid.UUID) -> Htt
         "regions": list(practitioner.regions.all()),
         "max_caseload": practitioner.max_caseload,
     }
-    form = PractitionerForm(_posted(request), initial=initial, editing=True)
+    form = PractitionerForm(posted(request), initial=initial, editing=True)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.practitioner_update(
-                actor=request.user,  # type: ignore[arg-type]
-                practitioner=practitioner,
-                **form.cleaned_data,
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
+        changes = call_service(
+            form,
+            services.practitioner_update,
+            actor=request.user,
+            practitioner=practitioner,
+            **form.cleaned_data,
+        )
+        if changes is not None:
             messages.success(request, "Changes saved")
             return redirect("providers:detail", practitioner_uuid=practitioner.uuid)
     return render(
@@ -127,17 +118,19 @@ def practitioner_edit(request: HttpRequest, practitioner_uuid: uuid.UUID) -> Htt
     )
 
 
+DetailForm = PractitionerStatusForm | VettingForm | TrainingForm
+
+
 def _detail(
-    request: HttpRequest,
-    practitioner: Practitioner,
-    *,
-    status_form: PractitionerStatusForm | None = None,
-    vetting_form: VettingForm | None = None,
-    training_form: TrainingForm | None = None,
-    status: int = 200,
+    request: HttpRequest, practitioner: Practitioner, *, posted_form: DetailForm | None = None
 ) -> HttpResponse:
+    """The practitioner's page; with `posted_form`, that form showing its errors (a 400)."""
     today = timezone.localdate()
-    status_form = status_form or PractitionerStatusForm(prefix="status")
+    status_form = (
+        posted_form
+        if isinstance(posted_form, PractitionerStatusForm)
+        else PractitionerStatusForm(prefix="status")
+    )
     status_form.fields["to_status"].choices = [  # type: ignore[attr-defined]
         ("", "Select a status"),
         *[
@@ -156,11 +149,15 @@ def _detail(
             "training": practitioner.training.select_related("course"),
             "history": practitioner.status_history.select_related("changed_by"),
             "status_form": status_form,
-            "vetting_form": vetting_form or VettingForm(prefix="vetting"),
-            "training_form": training_form or TrainingForm(prefix="training"),
-            "form": status_form if status_form.errors else vetting_form or training_form,
+            "vetting_form": posted_form
+            if isinstance(posted_form, VettingForm)
+            else VettingForm(prefix="vetting"),
+            "training_form": posted_form
+            if isinstance(posted_form, TrainingForm)
+            else TrainingForm(prefix="training"),
+            "form": posted_form,
         },
-        status=status,
+        status=200 if posted_form is None else 400,
     )
 
 
@@ -170,65 +167,67 @@ def practitioner_detail(request: HttpRequest, practitioner_uuid: uuid.UUID) -> H
     return _detail(request, _practitioner(practitioner_uuid))
 
 
+def _act_on_detail(
+    request: HttpRequest,
+    practitioner: Practitioner,
+    form: DetailForm,
+    service: Callable[..., object],
+    done: str,
+    *,
+    aliases: Mapping[str, str] | None = None,
+) -> HttpResponse:
+    """A form posted from the practitioner's page: run the service, then back to the page
+    with a confirmation, or the page again showing the form's errors."""
+    if form.is_valid():
+        result = call_service(
+            form,
+            service,
+            aliases=aliases,
+            actor=request.user,
+            practitioner=practitioner,
+            **form.cleaned_data,
+        )
+        if result is not None:
+            messages.success(request, done)
+            return redirect("providers:detail", practitioner_uuid=practitioner.uuid)
+    return _detail(request, practitioner, posted_form=form)
+
+
 @roles_required(PROGRAMME_TEAM)
 @require_POST
 def practitioner_status(request: HttpRequest, practitioner_uuid: uuid.UUID) -> HttpResponse:
-    practitioner = _practitioner(practitioner_uuid)
-    form = PractitionerStatusForm(request.POST, prefix="status")
-    if form.is_valid():
-        try:
-            services.practitioner_change_status(
-                actor=request.user,  # type: ignore[arg-type]
-                practitioner=practitioner,
-                to_status=form.cleaned_data["to_status"],
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as error:
-            add_service_errors(form, error, {"status": "to_status"})
-        else:
-            messages.success(request, "Status changed")
-            return redirect("providers:detail", practitioner_uuid=practitioner.uuid)
-    return _detail(request, practitioner, status_form=form, status=400)
+    return _act_on_detail(
+        request,
+        _practitioner(practitioner_uuid),
+        PractitionerStatusForm(request.POST, prefix="status"),
+        services.practitioner_change_status,
+        "Status changed",
+        aliases={"status": "to_status"},
+    )
 
 
 @roles_required(PROGRAMME_TEAM)
 @require_POST
 def practitioner_vetting(request: HttpRequest, practitioner_uuid: uuid.UUID) -> HttpResponse:
-    practitioner = _practitioner(practitioner_uuid)
-    form = VettingForm(request.POST, prefix="vetting")
-    if form.is_valid():
-        try:
-            services.practitioner_record_vetting(
-                actor=request.user,  # type: ignore[arg-type]
-                practitioner=practitioner,
-                **form.cleaned_data,
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, "Vetting recorded")
-            return redirect("providers:detail", practitioner_uuid=practitioner.uuid)
-    return _detail(request, practitioner, vetting_form=form, status=400)
+    return _act_on_detail(
+        request,
+        _practitioner(practitioner_uuid),
+        VettingForm(request.POST, prefix="vetting"),
+        services.practitioner_record_vetting,
+        "Vetting recorded",
+    )
 
 
 @roles_required(PROGRAMME_TEAM)
 @require_POST
 def practitioner_training(request: HttpRequest, practitioner_uuid: uuid.UUID) -> HttpResponse:
-    practitioner = _practitioner(practitioner_uuid)
-    form = TrainingForm(request.POST, prefix="training")
-    if form.is_valid():
-        try:
-            services.training_record_completion(
-                actor=request.user,  # type: ignore[arg-type]
-                practitioner=practitioner,
-                **form.cleaned_data,
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, "Training recorded")
-            return redirect("providers:detail", practitioner_uuid=practitioner.uuid)
-    return _detail(request, practitioner, training_form=form, status=400)
+    return _act_on_detail(
+        request,
+        _practitioner(practitioner_uuid),
+        TrainingForm(request.POST, prefix="training"),
+        services.training_record_completion,
+        "Training recorded",
+    )
 
 
 @roles_required(PROGRAMME_TEAM)
@@ -250,16 +249,12 @@ def contract_list(request: HttpRequest) -> HttpResponse:
 @roles_required(PROGRAMME_TEAM)
 @require_http_methods(["GET", "POST"])
 def contract_create(request: HttpRequest) -> HttpResponse:
-    form = ContractForm(_posted(request))
+    form = ContractForm(posted(request))
     if request.method == "POST" and form.is_valid():
-        try:
-            services.contract_create(
-                actor=request.user,  # type: ignore[arg-type]
-                **form.cleaned_data,
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
+        contract = call_service(
+            form, services.contract_create, actor=request.user, **form.cleaned_data
+        )
+        if contract is not None:
             messages.success(request, "Contract added")
             return redirect("providers:contracts")
     return render(request, "providers/contract_form.html", {"form": form})

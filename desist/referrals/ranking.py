@@ -177,7 +177,7 @@ def score(referral: ReferralFacts, practitioner: PractitionerFacts) -> Fit:
 
     >>> fit = score(referral, practitioner)  # doctest: +SKIP
     >>> [r.explanation for r in fit.reasons]  # doctest: +SKIP
-    ['Covers all 1 need: mentoring (+50)', 'Speaks Urdu, the preferred language (+15)', ...]
+    ['Covers all 1 need: Mentoring (+50)', 'Speaks Urdu, the preferred language (+15)', ...]
     """
     exclusions = _exclusions(referral, practitioner)
     factors = [
@@ -432,7 +432,7 @@ def _label(choices: Any, code: str) -> str:
 
 
 def _labels(choices: Any, codes: Sequence[str], joiner: str = "and") -> str:
-    names = [_label(choices, code).lower() for code in codes]
+    names = [_label(choices, code) for code in codes]
     if len(names) <= 1:
         return "".join(names)
     return f"{', '.join(names[:-1])} {joiner} {names[-1]}"

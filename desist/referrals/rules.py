@@ -16,10 +16,12 @@ referrer withdraws it)::
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from django.core.exceptions import ValidationError
 
+from desist.accounts.access import SUPERVISING_ROLES, WRITE_RELATIONSHIPS, Relationship
+from desist.accounts.constants import Role
 from desist.providers.constants import Specialism
 from desist.referrals.constants import DeclineReason, ReferralStatus
 
@@ -66,6 +68,31 @@ def _label(status: str) -> str:
         return f'"{S(status).label}"'
     except ValueError:
         return f'"{status}"'
+
+
+# The referrer's side: who answers the programme team's questions and may withdraw a
+# referral. A programme manager, or a supervising officer or prison offender manager in the
+# organisation that supervises the participant now (not necessarily the one that referred:
+# supervision can move), i.e. whoever may edit the participant and holds one of these roles.
+REFERRER_SIDE_ROLES: tuple[str, ...] = (Role.PROGRAMME_MANAGER, *SUPERVISING_ROLES)
+
+
+def is_referrer_side(roles: Collection[str], relationships: Collection[Relationship]) -> bool:
+    holds_role = any(role in roles for role in REFERRER_SIDE_ROLES)
+    may_edit = any(relationship in WRITE_RELATIONSHIPS for relationship in relationships)
+    return holds_role and may_edit
+
+
+def can_answer(status: str, *, referrer_side: bool) -> bool:
+    """The referrer's side answers only while the programme team is waiting for them."""
+    waiting = status == S.INFORMATION_REQUESTED
+    return waiting and referrer_side
+
+
+def can_close(status: str, *, referrer_side: bool) -> bool:
+    """The referrer's side withdraws any referral that is still open."""
+    is_open = can_transition(status, S.CLOSED)
+    return is_open and referrer_side
 
 
 def check_decline(reason: str, note: str) -> None:

@@ -24,7 +24,7 @@ from desist.providers.selectors import (
     current_caseloads,
     practitioner_clearance,
 )
-from desist.referrals import ranking
+from desist.referrals import ranking, rules
 from desist.referrals.constants import ReferralStatus
 from desist.referrals.models import Allocation, Referral
 from desist.referrals.ranking import PractitionerFacts, ReferralFacts
@@ -64,6 +64,12 @@ def is_provider(user: AnyUser) -> bool:
     """Anyone in a provider organisation: never shown more than a provider may see."""
     organisation = getattr(user, "organisation", None)
     return organisation is not None and organisation.kind == OrganisationKind.PROVIDER
+
+
+def open_referral(referrals: QuerySet[Referral]) -> Referral | None:
+    """The open referral among these (a participant has at most one; see
+    `rules.OPEN_STATUSES`), or None."""
+    return referrals.filter(status__in=rules.OPEN_STATUSES).order_by("referred_at", "id").first()
 
 
 def referrals_for(user: AnyUser) -> QuerySet[Referral]:

@@ -22,10 +22,10 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
-from desist.accounts.access import SUPERVISING_ROLES, can_edit_participant, forget_cached_access
+from desist.accounts.access import forget_cached_access, relationships_to
 from desist.accounts.constants import Role
 from desist.accounts.models import User
 from desist.audit.constants import Action
@@ -45,6 +45,7 @@ from desist.referrals.models import Allocation, Referral, ReferralStatusChange
 from desist.referrals.ranking import Fit, RankedPractitioner
 from desist.referrals.selectors import (
     candidate_practitioner_facts,
+    open_referral,
     practitioner_facts_for,
     referral_facts,
     referral_facts_many,
@@ -70,6 +71,7 @@ REFERRAL_FIELDS = (
     "accessibility_needs",
     "status",
 )
+REFERRAL_RELATED_FIELDS = ("participant", "referred_by", "referring_organisation", "legal_basis")
 ALLOCATION_FIELDS = (
     "referral",
     "participant",
@@ -94,9 +96,7 @@ def _require_programme_manager(actor: User) -> None:
 
 def _require_referrer_side(actor: User, participant: Participant) -> None:
     """The supervising organisation (who may edit the participant) or the programme team."""
-    if not actor.has_role(Role.PROGRAMME_MANAGER, *SUPERVISING_ROLES):
-        raise PermissionDenied("Only the supervising organisation can do this.")
-    if not can_edit_participant(actor, participant):
+    if not rules.is_referrer_side(actor.roles, relationships_to(actor, participant)):
         raise PermissionDenied("Only the supervising organisation can do this.")
 
 
@@ -108,14 +108,10 @@ def _ref(participant: Participant) -> str:
 
 
 def _referral_link(referral: Referral) -> str:
-    """The referral's page once the pages exist; the participant's page until then."""
-    try:
-        return reverse(
-            "referrals:detail",
-            kwargs={"participant_uuid": referral.participant.uuid, "referral_uuid": referral.uuid},
-        )
-    except NoReverseMatch:
-        return reverse("people:detail", args=[referral.participant.uuid])
+    return reverse(
+        "referrals:detail",
+        kwargs={"participant_uuid": referral.participant.uuid, "referral_uuid": referral.uuid},
+    )
 
 
 def _participant_link(participant: Participant) -> str:
@@ -194,11 +190,7 @@ def referral_create(
 
     # Lock the participant so two referrals cannot be made for them at the same moment.
     list(Participant.objects.select_for_update().filter(pk=participant.pk).values_list("pk"))
-    existing = (
-        Referral.objects.filter(participant=participant, status__in=rules.OPEN_STATUSES)
-        .order_by("referred_at")
-        .first()
-    )
+    existing = open_referral(Referral.objects.filter(participant=participant))
     if existing is not None:
         raise ValidationError(
             {
@@ -231,7 +223,9 @@ def referral_create(
         accessibility_needs=accessibility_needs.strip(),
         status=ReferralStatus.SUBMITTED,
     )
-    referral.full_clean()
+    # Field checks (choices, lengths) only: the related rows were loaded (the participant is
+    # locked) and the uuid is new, so the existence and uniqueness queries would be wasted.
+    referral.full_clean(exclude=REFERRAL_RELATED_FIELDS, validate_unique=False)
     referral.save()
     ReferralStatusChange.objects.create(
         referral=referral,

@@ -12,10 +12,11 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from desist.accounts.access import get_participant_for, get_participant_for_edit
+from desist.accounts.access import get_participant_for, get_participant_for_edit, relationships_to
 from desist.accounts.constants import Role
 from desist.accounts.decorators import participant_route, participant_write_route, roles_required
 from desist.accounts.models import User
+from desist.forms import GovUKForm
 from desist.pages import call_service, posted
 from desist.people.models import Participant
 from desist.people.services import participant_record_view
@@ -32,7 +33,14 @@ from desist.referrals.forms import (
     TriageForm,
 )
 from desist.referrals.models import Referral
-from desist.referrals.rules import can_transition
+from desist.referrals.ranking import RankedPractitioner
+from desist.referrals.rules import (
+    FINAL_STATUSES,
+    can_answer,
+    can_close,
+    can_transition,
+    is_referrer_side,
+)
 
 
 def _referral(user: User, participant: Participant, referral_uuid: uuid.UUID) -> Referral:
@@ -90,6 +98,8 @@ def _triage_form(referral: Referral, data: QueryDict | None = None) -> TriageFor
 
 def _detail_context(user: User, referral: Referral) -> dict[str, object]:
     is_manager = user.has_role(Role.PROGRAMME_MANAGER)
+    # The same rule the services apply, so the page offers only what they will do.
+    referrer_side = is_referrer_side(user.roles, relationships_to(user, referral.participant))
     return {
         # Triage notes, questions and answers are for the referring and programme teams.
         "show_notes": not selectors.is_provider(user),
@@ -102,11 +112,27 @@ def _detail_context(user: User, referral: Referral) -> dict[str, object]:
         and referral.status in (ReferralStatus.SUBMITTED, ReferralStatus.INFORMATION_REQUESTED),
         "can_allocate": is_manager and referral.status == ReferralStatus.ACCEPTED,
         "can_reallocate": is_manager and referral.status == ReferralStatus.ALLOCATED,
-        "can_answer": referral.status == ReferralStatus.INFORMATION_REQUESTED
-        and user.organisation_id == referral.referring_organisation_id,
-        "can_close": referral.status not in (ReferralStatus.DECLINED, ReferralStatus.CLOSED)
-        and (is_manager or user.organisation_id == referral.referring_organisation_id),
+        "can_answer": can_answer(referral.status, referrer_side=referrer_side),
+        "can_close": can_close(referral.status, referrer_side=referrer_side),
     }
+
+
+def _blank_forms(referral: Referral) -> dict[str, GovUKForm]:
+    return {
+        "triage_form": _triage_form(referral),
+        "information_form": InformationForm(prefix="info"),
+        "close_form": CloseForm(prefix="close"),
+    }
+
+
+def _detail_with_errors(
+    request: HttpRequest, user: User, referral: Referral, **posted_form: GovUKForm
+) -> HttpResponse:
+    """The referral page again, with the one form that was posted (given by its name in the
+    context, e.g. close_form=form) showing its errors in place and in the error summary."""
+    [form] = posted_form.values()
+    context = _detail_context(user, referral) | _blank_forms(referral) | posted_form
+    return render(request, "referrals/referral_detail.html", context | {"form": form}, status=400)
 
 
 @participant_route
@@ -123,11 +149,7 @@ def referral_detail(
         ask = reverse("people:purpose", kwargs={"participant_uuid": participant.uuid})
         return redirect(ask + "?" + urlencode({"next": request.path}))
     participant_record_view(actor=user, participant=participant, purpose=purpose)
-    context = _detail_context(user, referral) | {
-        "triage_form": _triage_form(referral),
-        "information_form": InformationForm(prefix="info"),
-        "close_form": CloseForm(prefix="close"),
-    }
+    context = _detail_context(user, referral) | _blank_forms(referral)
     return render(request, "referrals/referral_detail.html", context)
 
 
@@ -170,13 +192,7 @@ def referral_triage(
             return redirect(
                 "referrals:detail", participant_uuid=participant.uuid, referral_uuid=referral.uuid
             )
-    context = _detail_context(user, referral) | {
-        "triage_form": form,
-        "information_form": InformationForm(prefix="info"),
-        "close_form": CloseForm(prefix="close"),
-        "form": form,
-    }
-    return render(request, "referrals/referral_detail.html", context, status=400)
+    return _detail_with_errors(request, user, referral, triage_form=form)
 
 
 @participant_route
@@ -201,13 +217,7 @@ def referral_information(
             return redirect(
                 "referrals:detail", participant_uuid=participant.uuid, referral_uuid=referral.uuid
             )
-    context = _detail_context(user, referral) | {
-        "triage_form": _triage_form(referral),
-        "information_form": form,
-        "close_form": CloseForm(prefix="close"),
-        "form": form,
-    }
-    return render(request, "referrals/referral_detail.html", context, status=400)
+    return _detail_with_errors(request, user, referral, information_form=form)
 
 
 @participant_route
@@ -232,13 +242,7 @@ def referral_close(
             return redirect(
                 "referrals:detail", participant_uuid=participant.uuid, referral_uuid=referral.uuid
             )
-    context = _detail_context(user, referral) | {
-        "triage_form": _triage_form(referral),
-        "information_form": InformationForm(prefix="info"),
-        "close_form": form,
-        "form": form,
-    }
-    return render(request, "referrals/referral_detail.html", context, status=400)
+    return _detail_with_errors(request, user, referral, close_form=form)
 
 
 @participant_route
@@ -253,6 +257,8 @@ def referral_allocate(
     participant = get_participant_for(user, participant_uuid)
     referral = _referral(user, participant, referral_uuid)
     reallocating = referral.status == ReferralStatus.ALLOCATED
+    # The ranking can be read at any stage; the buttons only once the referral is accepted.
+    can_allocate = reallocating or can_transition(referral.status, ReferralStatus.ALLOCATED)
     form = AllocateForm(posted(request), reallocating=reallocating)
     if request.method == "POST" and form.is_valid():
         practitioner = Practitioner.objects.filter(uuid=form.cleaned_data["practitioner"]).first()
@@ -297,10 +303,26 @@ def referral_allocate(
             "participant": participant,
             "ranked": ranked,
             "reallocating": reallocating,
+            "can_allocate": can_allocate,
+            "is_final": referral.status in FINAL_STATUSES,
             "form": form,
+            "posted_row": _posted_row(form, ranked) if can_allocate else "",
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _posted_row(form: AllocateForm, ranked: list[RankedPractitioner]) -> str:
+    """The uuid of the row whose form carries the posted values and errors (its inputs get the
+    form's field ids, so the error summary links to them): the practitioner posted, or the
+    first one who can be allocated when the posted one is not on the list."""
+    if not form.is_bound:
+        return ""
+    rows = [row.practitioner.uuid for row in ranked if row.eligible]
+    posted = str(form.cleaned_data.get("practitioner") or "")
+    if posted in rows:
+        return posted
+    return rows[0] if rows else ""
 
 
 @roles_required(Role.PROGRAMME_MANAGER)

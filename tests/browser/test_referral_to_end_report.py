@@ -221,7 +221,8 @@ def test_referral_to_end_report(
     card = manager.locator(".govuk-summary-card", has_text="Pat Example")
     expect(card.get_by_role("heading", name=re.compile(r"^1\. Pat Example"))).to_be_visible()
     expect(card.get_by_text("Fit 55")).to_be_visible()
-    expect(card.get_by_text("Covers all 1 need: mentoring (+50)")).to_be_visible()
+    # Exact, so the case counts: the ranking names the specialism by its label.
+    expect(card.get_by_text("Covers all 1 need: Mentoring (+50)", exact=True)).to_be_visible()
     expect(card.get_by_text("Has room for 10 more participants (+5)")).to_be_visible()
     card.get_by_role("button", name="Allocate to Pat Example").click()
     confirmed(manager, "Practitioner allocated")

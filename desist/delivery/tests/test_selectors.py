@@ -11,12 +11,13 @@ from conftest import World
 from desist.delivery import selectors, services
 from desist.delivery.constants import (
     Absence,
+    Achievement,
     ComplianceDecision,
     ConcernCategory,
     Conclusion,
     SessionOutcome,
 )
-from desist.delivery.models import Session
+from desist.delivery.models import EndReport, InterventionPlan, Session
 from desist.delivery.tests.factories_delivery import (
     NOW,
     Scene,
@@ -81,6 +82,42 @@ def test_sessions_follow_the_gate(scene: Scene, persona: str) -> None:
     assert (mine in seen) is (persona in SEE_THE_CASE)
     if persona == "practitioner":
         assert other not in seen
+
+
+def _end_report(
+    scene: Scene,
+    plan: InterventionPlan,
+    *,
+    conclusion: str = Conclusion.COMPLETED,
+    ended_early_reason: str = "",
+    summary: str = "Twelve sessions.",
+    achievement: str = Achievement.ACHIEVED,
+) -> EndReport:
+    """The allocated practitioner's report, with the same achievement for every objective."""
+    return services.end_report_submit(
+        actor=scene.user,
+        allocation=scene.allocation,
+        conclusion=conclusion,
+        ended_early_reason=ended_early_reason,
+        summary=summary,
+        recommendations="",
+        achievements={oid: (achievement, "") for oid in objective_ids(plan)},
+    )
+
+
+@pytest.mark.parametrize("persona", sorted(SEE_THE_CASE | CANNOT_SEE_THE_CASE))
+def test_plans_follow_the_gate(scene: Scene, persona: str) -> None:
+    plan = approved(scene)
+    seen = list(selectors.plans_for(scene.persona(persona)))
+    assert seen == ([plan] if persona in SEE_THE_CASE else [])
+
+
+@pytest.mark.parametrize("persona", sorted(SEE_THE_CASE | CANNOT_SEE_THE_CASE))
+def test_end_reports_follow_the_gate(scene: Scene, persona: str) -> None:
+    report = _end_report(scene, approved(scene))
+    seen = list(selectors.end_reports_for(scene.persona(persona)))
+    # The report ends the allocation, and with it the practitioner's sight of the case.
+    assert seen == ([report] if persona in SEE_THE_CASE - {"practitioner"} else [])
 
 
 def test_anonymous_sees_no_sessions(scene: Scene) -> None:
@@ -276,14 +313,13 @@ def test_timeline_tells_the_story_newest_first(scene: Scene, time_machine: Any) 
     time_machine.move_to(at(5, 13), tick=False)
     services.concern_acknowledge(actor=officer, concern=concern, note="Police informed.")
     time_machine.move_to(at(6, 9), tick=False)
-    services.end_report_submit(
-        actor=scene.user,
-        allocation=scene.allocation,
+    _end_report(
+        scene,
+        plan,
         conclusion=Conclusion.ENDED_EARLY,
         ended_early_reason="recalled",
         summary="Recalled.",
-        recommendations="",
-        achievements={oid: ("partly", "") for oid in objective_ids(plan)},
+        achievement=Achievement.PARTLY,
     )
 
     timeline = selectors.participant_timeline(case)

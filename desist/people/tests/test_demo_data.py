@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from io import StringIO
 
 import pytest
+import time_machine
 from django.contrib.auth.password_validation import validate_password
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -28,9 +30,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def frozen_today(monkeypatch: pytest.MonkeyPatch) -> None:
+def frozen_today() -> Iterator[None]:
     # Demo dates are laid out backwards from today; pin today so runs compare exactly.
-    monkeypatch.setattr("django.utils.timezone.localdate", lambda *args, **kwargs: TODAY)
+    with time_machine.travel(dt.datetime(2026, 3, 14, 12, 0, tzinfo=dt.UTC), tick=True):
+        yield
 
 
 def run(*args: str) -> str:

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
 from conftest import World, make_user
@@ -443,6 +444,8 @@ def test_ending_access_tells_the_practitioner_without_naming_anyone(
     assert note.subject == "Your access to participants has ended"
     assert PractitionerStatus(to_status).label.lower() in note.body
     assert "Moved to" not in note.body  # the reason stays in the record
+    # Their own page: the practitioner's page in the list is for the programme team only.
+    assert note.link == reverse("providers:me")
 
 
 def test_other_status_changes_notify_no_one(world: World, pm: User) -> None:
@@ -595,8 +598,12 @@ def test_expiry_tells_the_practitioner_and_the_programme_team_about_their_cases(
     assert services.practitioners_expire_lapsed(today=TODAY) == 1
     to_practitioner = Notification.objects.get(recipient=world.personas["practitioner"])
     assert to_practitioner.kind == NotificationKind.ACCESS_REMOVED
+    assert to_practitioner.link == reverse("providers:me")
     to_pm = Notification.objects.get(recipient=pm)
     assert to_pm.kind == NotificationKind.ACCESS_REMOVED
+    assert to_pm.link == reverse(
+        "providers:detail", kwargs={"practitioner_uuid": practitioner.uuid}
+    )
     assert "1 current allocation to reallocate" in to_pm.body
     for note in (to_practitioner, to_pm):
         assert "Zebedee" not in note.subject + note.body

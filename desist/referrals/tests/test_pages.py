@@ -391,7 +391,7 @@ def test_referral_appears_on_the_participant_page(scene: Scene) -> None:
 
 @pytest.mark.parametrize("persona", sorted(CASE_READERS))
 def test_refer_button_is_shown_only_to_those_who_may_edit(scene: Scene, persona: str) -> None:
-    referral = refer(scene)
+    referral = services.referral_close(actor=scene.officer, referral=refer(scene), reason="Moved.")
     body = page(open_participant(scene.client(persona), scene.case))
     assert f'href="{url("detail", referral)}"' in body
     refer_link = f'href="{create_url(scene.case)}"'
@@ -403,6 +403,31 @@ def test_refer_button_is_shown_only_to_those_who_may_edit(scene: Scene, persona:
         assert "Refer to the programme" not in body
 
 
+@pytest.mark.parametrize(
+    "make",
+    [refer, accepted, lambda scene: allocated(scene).referral],
+    ids=["submitted", "accepted", "allocated"],
+)
+@pytest.mark.parametrize("persona", sorted(CASE_WRITERS))
+def test_with_an_open_referral_the_page_links_to_it_instead_of_offering_another(
+    scene: Scene, persona: str, make: Any
+) -> None:
+    referral = make(scene)
+    body = page(open_participant(scene.client(persona), scene.case))
+    assert "Refer to the programme" not in body
+    assert f'href="{create_url(scene.case)}"' not in body
+    assert f'<a class="govuk-link" href="{url("detail", referral)}">View the open referral' in body
+
+
+def test_the_refer_button_comes_back_once_the_referral_is_declined(scene: Scene) -> None:
+    services.referral_decline(
+        actor=scene.manager, referral=refer(scene), reason=DeclineReason.TOO_LITTLE_TIME
+    )
+    body = page(open_participant(scene.client("supervising_officer"), scene.case))
+    assert "Refer to the programme" in body
+    assert "View the open referral" not in body
+
+
 def test_allocated_practitioner_sees_the_referral_row_but_no_refer_button(scene: Scene) -> None:
     allocation = allocated(scene)
     response = open_participant(scene.client("practitioner"), scene.case)
@@ -410,6 +435,7 @@ def test_allocated_practitioner_sees_the_referral_row_but_no_refer_button(scene:
     body = page(response)
     assert f'href="{url("detail", allocation.referral)}"' in body
     assert "Refer to the programme" not in body
+    assert "View the open referral" not in body
 
 
 def test_participant_page_says_when_there_is_no_referral(scene: Scene) -> None:
@@ -668,6 +694,59 @@ def test_only_the_referrer_side_may_answer(scene: Scene, persona: str) -> None:
     assert status_of(referral) == ReferralStatus.INFORMATION_REQUESTED
 
 
+def hand_supervision_to_the_north_west(scene: Scene) -> None:
+    """The case moves to Probation North West; London, who referred, stays involved."""
+    scene.case.supervising_organisation = scene.world.probation_nw
+    scene.case.save(update_fields=["supervising_organisation"])
+    scene.case.agencies.add(scene.world.probation_london)
+
+
+def offers(body: str, referral: Referral) -> dict[str, bool]:
+    return {
+        "answer": f'action="{url("information", referral)}"' in body,
+        "close": f'action="{url("close", referral)}"' in body,
+    }
+
+
+def test_answer_and_close_forms_follow_the_supervising_organisation_not_the_referrer(
+    scene: Scene,
+) -> None:
+    referral = refer(scene)
+    services.referral_request_information(actor=scene.manager, referral=referral, question="Q?")
+    hand_supervision_to_the_north_west(scene)
+    # The referrer's organisation can still read the referral, as an involved agency, but the
+    # services no longer let it act for the referrer: the page offers nothing.
+    response = scene.client("supervising_officer").get(url("detail", referral))
+    assert response.status_code == 200
+    assert offers(page(response), referral) == {"answer": False, "close": False}
+    response = scene.client("supervising_officer").post(
+        url("information", referral), {"info-answer": "A."}
+    )
+    assert response.status_code == 404
+    # The organisation that supervises the case now answers, as the services allow.
+    officer = scene.world.client_for("officer_other_area")
+    session = officer.session
+    session["access_purposes"] = {str(scene.case.uuid): "case_management"}
+    session.save()
+    body = page(officer.get(url("detail", referral)))
+    assert offers(body, referral) == {"answer": True, "close": True}
+    response = officer.post(url("information", referral), {"info-answer": "A."})
+    assert response.status_code == 302
+    assert status_of(referral) == ReferralStatus.SUBMITTED
+
+
+@pytest.mark.parametrize("persona", sorted(CASE_READERS))
+def test_answer_form_is_offered_exactly_to_those_the_service_lets_answer(
+    scene: Scene, persona: str
+) -> None:
+    referral = refer(scene)
+    services.referral_request_information(actor=scene.manager, referral=referral, question="Q?")
+    client = scene.client(persona)
+    offered = offers(page(client.get(url("detail", referral))), referral)["answer"]
+    response = client.post(url("information", referral), {"info-answer": "A."})
+    assert offered == (response.status_code == 302), response.status_code
+
+
 TRIAGE_TARGETS = {
     "accept": ReferralStatus.ACCEPTED,
     "decline": ReferralStatus.DECLINED,
@@ -746,9 +825,9 @@ def test_ranking_lists_practitioners_with_reasons_and_the_excluded_last(scene: S
     body = page(response)
     assert "1. Alex Ableton" in body
     assert "2. Chris Mentor_Two" in body
-    assert "Covers all 1 need: mentoring (+50)" in body
+    assert "Covers all 1 need: Mentoring (+50)" in body
     assert "Speaks Urdu, the preferred language (+15)" in body
-    assert "Covers none of the needs: mentoring (+0)" in body
+    assert "Covers none of the needs: Mentoring (+0)" in body
     assert "Does not work in the participant's region" in body
     # Eligible ones come first and have a button; the excluded one is last and has none.
     assert body.index("Alex Ableton") < body.index("Chris Mentor_Two") < body.index("Bo Northway")
@@ -756,6 +835,47 @@ def test_ranking_lists_practitioners_with_reasons_and_the_excluded_last(scene: S
     assert "Cannot be allocated" in excluded
     assert f'value="{scene.other.uuid}"' not in body
     assert f'value="{scene.mentor.uuid}"' in body
+    assert '>Allocate<span class="govuk-visually-hidden"> to Alex Ableton</span>' in body
+    assert "A practitioner can be allocated once" not in body
+
+
+def declined(scene: Scene) -> Referral:
+    return services.referral_decline(
+        actor=scene.manager, referral=refer(scene), reason=DeclineReason.TOO_LITTLE_TIME
+    )
+
+
+def information_requested(scene: Scene) -> Referral:
+    return services.referral_request_information(
+        actor=scene.manager, referral=refer(scene), question="Which licence conditions?"
+    )
+
+
+@pytest.mark.parametrize(
+    ("make", "says"),
+    [
+        (refer, "not been accepted yet (status: Submitted). A practitioner can be allocated"),
+        (information_requested, "(status: More information requested). A practitioner can"),
+        (declined, "This referral is declined, so no one can be allocated to it."),
+    ],
+    ids=["submitted", "information_requested", "declined"],
+)
+def test_ranking_a_referral_that_is_not_accepted_offers_no_allocate_button(
+    scene: Scene, make: Any, says: str
+) -> None:
+    referral = make(scene)
+    response = scene.client("programme_manager").get(url("allocate", referral))
+    assert response.status_code == 200
+    body = page(response)
+    # The ranking is still there to read, with the reasons...
+    assert "1. Alex Ableton" in body
+    assert "Covers all 1 need: Mentoring (+50)" in body
+    # ...but nothing to press, and the page says why.
+    main = body.split("<main", 1)[1]
+    assert "<form" not in main
+    assert "<button" not in main
+    assert f'value="{scene.mentor.uuid}"' not in body
+    assert says in body
 
 
 def test_allocating_a_practitioner_creates_the_allocation_and_notifications(scene: Scene) -> None:
@@ -864,24 +984,37 @@ def test_reallocating_needs_a_reason(scene: Scene) -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: allocate.html writes its own forms, so the error summary links to "
-    "#id_practitioner and #id_reason, which are not on the page (inputs have no id or "
-    "id='reason-N')",
-)
+def assert_summary_links_to_the_page(response: Any) -> list[str]:
+    body = response.content.decode()
+    targets = [target for target, _ in summary_errors(response)]
+    assert targets
+    for target in targets:
+        assert target != "#"
+        assert body.count(f'id="{target[1:]}"') == 1, target
+    return targets
+
+
 def test_allocation_page_error_summary_links_to_fields_on_the_page(scene: Scene) -> None:
     allocation = allocated(scene)
     second = london_practitioner(scene, "mentor_two")
     response = scene.client("programme_manager").post(
         url("allocate", allocation.referral), {"practitioner": str(second.uuid)}
     )
+    assert assert_summary_links_to_the_page(response) == ["#id_reason"]
+    # The reason box with that id is the one in the row of the practitioner chosen.
     body = response.content.decode()
-    targets = [target for target, _ in summary_errors(response)]
-    assert targets
-    for target in targets:
-        assert target != "#"
-        assert f'id="{target[1:]}"' in body, target
+    row = body[body.index(f'value="{second.uuid}"') :]
+    assert row.index('id="id_reason"') < row.index("</form>")
+
+
+def test_allocation_page_error_summary_links_to_the_list_for_an_unknown_practitioner(
+    scene: Scene,
+) -> None:
+    referral = accepted(scene)
+    response = scene.client("programme_manager").post(
+        url("allocate", referral), {"practitioner": "00000000-0000-4000-8000-000000000000"}
+    )
+    assert assert_summary_links_to_the_page(response) == ["#id_practitioner"]
 
 
 def test_reallocating_keeps_the_history(scene: Scene) -> None:

@@ -73,7 +73,7 @@ def test_a_perfect_fit_scores_every_factor_and_says_why() -> None:
     # 50 (both needs) + 20 (continuity) + 15 (Urdu) + 10 (female) + 10 (faith) + 5 (room for 5+)
     assert fit.total == 110 == MAX_TOTAL
     assert explanations(fit) == [
-        "Covers all 2 needs: mentoring and theological (+50)",
+        "Covers all 2 needs: Mentoring and Theological (+50)",
         "Has worked with this participant before (+20)",
         "Speaks Urdu, the preferred language (+15)",
         "Is female, as preferred (+10)",
@@ -90,7 +90,7 @@ def test_unmet_preferences_are_shown_with_no_points() -> None:
     # 50 (mentoring) + 1 (room for one more: 5 x 1/5)
     assert fit.total == 51
     assert explanations(fit) == [
-        "Covers all 1 need: mentoring (+50)",
+        "Covers all 1 need: Mentoring (+50)",
         "Does not speak Urdu, the preferred language (+0)",
         "Is not female, the preferred sex (+0)",
         "Does not share the preferred faith tradition, Islam (Shia) (+0)",
@@ -109,14 +109,14 @@ def test_specialism_fit_is_the_share_of_needs_covered() -> None:
     # one need of three: 50 / 3 = 16.67, plus 5 for room
     assert fit.total == 21.67
     assert explanations(fit)[0] == (
-        "Covers 1 of 3 needs: mentoring; not theological or practical (+16.7)"
+        "Covers 1 of 3 needs: Mentoring; not Theological or Practical (+16.7)"
     )
 
 
 def test_covering_no_need_scores_nothing_for_specialism() -> None:
     fit = score(referral(needs=("family",)), practitioner(1))
     assert fit.eligible
-    assert explanations(fit)[0] == "Covers none of the needs: family (+0)"
+    assert explanations(fit)[0] == "Covers none of the needs: Family (+0)"
 
 
 def test_a_referral_without_needs_gets_no_specialism_line() -> None:
@@ -186,7 +186,7 @@ def test_reasons_serialise_for_storing_with_the_allocation() -> None:
     assert fit.reasons[0].as_dict() == {
         "label": "Specialism",
         "points": 50.0,
-        "explanation": "Covers all 1 need: mentoring (+50)",
+        "explanation": "Covers all 1 need: Mentoring (+50)",
         "excludes": False,
     }
 

@@ -6,6 +6,8 @@ import itertools
 import pytest
 from django.core.exceptions import ValidationError
 
+from desist.accounts.access import Relationship
+from desist.accounts.constants import Role
 from desist.referrals import rules
 from desist.referrals.constants import DeclineReason, ReferralStatus
 
@@ -140,3 +142,49 @@ def test_end_reason_is_required_and_short() -> None:
         rules.check_end_reason("reason", "x" * 301)
     assert long.value.message_dict == {"reason": ["The reason must be 300 characters or fewer."]}
     rules.check_end_reason("reason", "x" * 300)
+
+
+# The referrer's side ---------------------------------------------------------------------
+
+R = Relationship
+
+
+@pytest.mark.parametrize(
+    ("roles", "relationships", "expected"),
+    [
+        ({Role.PROGRAMME_MANAGER}, {R.PROGRAMME_TEAM}, True),
+        ({Role.SUPERVISING_OFFICER}, {R.SUPERVISING}, True),
+        ({Role.PRISON_OFFENDER_MANAGER}, {R.SUPERVISING}, True),
+        # Reading the case is not enough: an involved agency or police liaison does not act
+        # for the referrer, even in the organisation that made the referral.
+        ({Role.SUPERVISING_OFFICER}, {R.INVOLVED_AGENCY}, False),
+        ({Role.POLICE_LIAISON}, {R.POLICE_LIAISON}, False),
+        ({Role.PRACTITIONER}, {R.PRACTITIONER}, False),
+        # A role without the relationship, or the relationship without a role that refers.
+        ({Role.SUPERVISING_OFFICER}, set(), False),
+        ({Role.ANALYST}, {R.PROGRAMME_TEAM}, False),
+        (set(), {R.SUPERVISING}, False),
+    ],
+)
+def test_referrer_side_needs_a_referring_role_and_a_relationship_that_may_edit(
+    roles: set[str], relationships: set[Relationship], expected: bool
+) -> None:
+    assert rules.is_referrer_side(roles, relationships) is expected
+
+
+@pytest.mark.parametrize("status", S.values)
+@pytest.mark.parametrize("referrer_side", [True, False])
+def test_answer_is_only_for_the_referrer_side_while_information_is_requested(
+    status: str, referrer_side: bool
+) -> None:
+    expected = referrer_side and status == S.INFORMATION_REQUESTED
+    assert rules.can_answer(status, referrer_side=referrer_side) is expected
+
+
+@pytest.mark.parametrize("status", S.values)
+@pytest.mark.parametrize("referrer_side", [True, False])
+def test_close_is_only_for_the_referrer_side_while_the_referral_is_open(
+    status: str, referrer_side: bool
+) -> None:
+    expected = referrer_side and status not in (S.DECLINED, S.CLOSED)
+    assert rules.can_close(status, referrer_side=referrer_side) is expected

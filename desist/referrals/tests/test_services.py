@@ -227,6 +227,25 @@ def test_a_new_referral_is_allowed_once_the_last_is_declined(scene: Scene) -> No
     assert refer(scene).pk != first.pk
 
 
+# A referral made on a case with history, with a programme team of several managers: none of
+# it may add queries. 15 = savepoint, participant lock, open-referral check, two inserts, the
+# audit event (5), the programme managers and their notices (4), release. (The actor's roles
+# are already loaded, as they are in a request.)
+REFERRAL_CREATE_QUERIES = 15
+
+
+def test_referral_create_runs_a_fixed_number_of_queries(
+    scene: Scene, django_assert_max_num_queries: Any
+) -> None:
+    for number in range(3):
+        make_user(f"manager_{number}", scene.world.programme_team, Role.PROGRAMME_MANAGER)
+    for _ in range(2):
+        services.referral_close(actor=scene.officer, referral=refer(scene), reason="Withdrawn.")
+    with django_assert_max_num_queries(REFERRAL_CREATE_QUERIES):
+        referral = refer(scene)
+    assert Notification.objects.filter(link__contains=str(referral.uuid)).count() == 4
+
+
 # Triage --------------------------------------------------------------------------------------
 
 
@@ -444,7 +463,7 @@ def test_confirming_allocates_opens_deadlines_activates_and_tells_people(scene: 
     assert allocation.method == AllocationMethod.MANUAL
     # 50 for mentoring + 5 for room for 10 more
     assert allocation.score == 55
-    assert allocation.reasons[0]["explanation"] == "Covers all 1 need: mentoring (+50)"
+    assert allocation.reasons[0]["explanation"] == "Covers all 1 need: Mentoring (+50)"
     assert scene.case.status == Status.ACTIVE
     assert scene.case.status_history.first().reason == "Allocated to a practitioner"  # type: ignore[union-attr]
     deadlines = {d.kind: d.due_on for d in Deadline.objects.filter(allocation=allocation)}

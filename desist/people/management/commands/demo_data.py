@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from desist.accounts.constants import Role
 from desist.demo import DemoDataError, demo_data_create
+from desist.demo_delivery import practitioner_logins
 
 
 class Command(BaseCommand):
@@ -48,19 +49,32 @@ class Command(BaseCommand):
         )
         self.stdout.write(self.style.SUCCESS(f"Created {made} in {elapsed:.1f} s."))
         self.stdout.write("")
-        rows = [("Username", "Password", "Role", "Organisation")] + [
-            (login.username, result.password, Role(login.role).label, login.organisation)
-            for login in result.logins
-        ]
-        widths = [max(len(row[col]) for row in rows) for col in range(4)]
-        for number, row in enumerate(rows):
-            line = "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True))
-            self.stdout.write(line.rstrip())
-            if number == 0:
-                self.stdout.write("  ".join("-" * w for w in widths))
+        self._table(
+            ("Username", "Password", "Role", "Organisation"),
+            [
+                (login.username, result.password, Role(login.role).label, login.organisation)
+                for login in result.logins
+            ],
+        )
         self.stdout.write("")
         self.stdout.write(
             f"{result.extra_staff} more officers (officer.<area>.<n>, pom.prison.<n>) "
             "share the same password."
         )
+        self.stdout.write("")
+        self.stdout.write(f"Practitioner logins, all with the password {result.password}")
+        self._table(
+            ("Username", "Provider", "Standing"),
+            [(login.username, login.provider, login.standing) for login in practitioner_logins()],
+        )
+        self.stdout.write("")
         self.stdout.write("Open http://127.0.0.1:8000/ and sign in with one of the logins above.")
+
+    def _table(self, heading: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+        """Columns padded to their widest value, with a rule under the heading."""
+        widths = [max(len(row[col]) for row in [heading, *rows]) for col in range(len(heading))]
+        for number, row in enumerate([heading, *rows]):
+            line = "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True))
+            self.stdout.write(line.rstrip())
+            if number == 0:
+                self.stdout.write("  ".join("-" * w for w in widths))

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from desist.accounts.models import User
 from desist.people.importer import ImportFailed, ImportResult, participants_import
+from desist.support.importer_services import services_import
 
 
 class Importer(Protocol):
@@ -30,9 +31,16 @@ def _participants(
     )
 
 
-# Each kind of file, and the function that imports it. Add sessions, services, ... here.
+def _services(
+    path: Path, *, actor: User | None, dry_run: bool, options: Mapping[str, Any]
+) -> ImportResult:
+    return services_import(path=path, actor=actor, dry_run=dry_run)
+
+
+# Each kind of file, and the function that imports it. Add sessions, ... here.
 IMPORTERS: dict[str, Importer] = {
     "participants": _participants,
+    "services": _services,
 }
 
 
