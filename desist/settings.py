@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "desist.delivery",
     "desist.notifications",
     "desist.support",
+    "desist.statistics",
     "desist.api",
     "django_tasks",
     "django_tasks_db",

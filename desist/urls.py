@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("desist.referrals.urls")),
     path("", include("desist.delivery.urls")),
     path("", include("desist.support.urls")),
+    path("statistics/", include("desist.statistics.urls")),
     path("accounts/", include("allauth.urls")),
     path("api/", include("desist.api.urls")),
     path("admin/", admin.site.urls),

@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
 from desist.api import views, views_delivery, views_notifications, views_providers, views_referrals
+from desist.statistics.api import register as register_statistics
 from desist.support.api import register as register_support
 
 router = SimpleRouter(trailing_slash=True)
@@ -26,6 +27,7 @@ router.register("end-reports", views_delivery.EndReportViewSet, basename="end-re
 router.register("notifications", views_notifications.NotificationViewSet, basename="notification")
 router.register("dashboard", views_notifications.DashboardViewSet, basename="dashboard")
 register_support(router)
+register_statistics(router)
 
 schema_view = SpectacularAPIView.as_view()
 schema_view.access_policy = "signed_in"  # type: ignore[attr-defined]

@@ -1,0 +1,7 @@
+"""Programme statistics pages (for analysts and the programme team)."""
+
+from django.urls import URLPattern
+
+app_name = "statistics"
+
+urlpatterns: list[URLPattern] = []
