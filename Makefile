@@ -61,6 +61,7 @@ test: lint typecheck pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/caseload.py
+	$(BIN)/python bench/active_participants.py
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3

@@ -6,6 +6,7 @@ desist instruments load PATH... | list
 desist audit verify
 desist demo-data --participants N --seed S
 desist run-scheduled
+desist stats active-participants --as-at YYYY-MM-DD [--by ...] [--format ...]
 """
 
 from __future__ import annotations

@@ -162,3 +162,6 @@ class StatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_status_display()} from {self.effective_date}"
+
+
+from desist.people.models_duplicates import DuplicateDecision  # noqa: E402,F401

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from desist.people import views
 
@@ -17,4 +17,5 @@ urlpatterns = [
         views.legal_basis_add,
         name="legal_basis_add",
     ),
+    path("", include("desist.people.urls_duplicates")),
 ]

@@ -410,10 +410,12 @@ def instruments_load_files(
     ]
 
 
+@transaction.atomic
 def load_shipped(instrument_model: Any, names: Iterable[str] = SHIPPED_FILES) -> list[Any]:
     """Load shipped files with the given model (a data migration passes its historical model).
     Idempotent: files already loaded with the same content change nothing. Not audited: the
-    migration and the files in the repository are the record of what was shipped."""
+    migration and the files in the repository are the record of what was shipped. Atomic (it
+    locks the rows it compares), so it also works when called outside a migration."""
     loaded = []
     for name in names:
         path = SHIPPED_DIR / name

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from desist.accounts.models import User
 from desist.people.importer import ImportFailed, ImportResult, participants_import
+from desist.statistics.importer_sessions import sessions_import
 from desist.support.importer_services import services_import
 
 
@@ -37,10 +38,17 @@ def _services(
     return services_import(path=path, actor=actor, dry_run=dry_run)
 
 
-# Each kind of file, and the function that imports it. Add sessions, ... here.
+def _sessions(
+    path: Path, *, actor: User | None, dry_run: bool, options: Mapping[str, Any]
+) -> ImportResult:
+    return sessions_import(path=path, actor=actor, dry_run=dry_run)
+
+
+# Each kind of file, and the function that imports it.
 IMPORTERS: dict[str, Importer] = {
     "participants": _participants,
     "services": _services,
+    "sessions": _sessions,
 }
 
 

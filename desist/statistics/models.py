@@ -1,0 +1,45 @@
+"""Programme statistics: history brought in from a programme's own spreadsheets."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from desist.people.models import Participant
+from desist.statistics.constants import Attendance
+
+
+class HistoricalSession(models.Model):
+    """One past intervention session, imported from a file (`desist import sessions`).
+
+    A person has at most one record per day and attendance: re-importing a file, or a file
+    that overlaps an earlier one, adds nothing twice. The figures count distinct people per
+    year, so keeping a repeated row once loses nothing they need.
+    """
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="historical_sessions"
+    )
+    session_date = models.DateField()
+    attendance = models.CharField(max_length=15, choices=Attendance.choices)
+    source = models.CharField(max_length=255, help_text="The file the record came from.")
+    imported_at = models.DateTimeField()
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "session_date", "attendance"],
+                name="historical_session_once_per_day_and_attendance",
+            ),
+        ]
+        indexes = [models.Index(fields=["session_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.participant_id} {self.session_date:%Y-%m-%d} {self.attendance}"
