@@ -202,6 +202,9 @@ SPECTACULAR_SETTINGS = {
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
 USE_I18N = True
+# Disclosure control for published statistics (see ../shared/METHODS.md section 2): counts
+# from 1 up to below this are shown as "<N".
+DESIST_DISCLOSURE_THRESHOLD = env_int("DESIST_DISCLOSURE_THRESHOLD", 10)
 # Participant-facing text (the exit passport) is marked for translation; catalogues live here.
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True

@@ -19,7 +19,7 @@ from rest_framework.routers import SimpleRouter
 from desist.accounts.constants import Role
 from desist.api.views_common import GatedViewSet, roles_policy
 from desist.people.models import Participant
-from desist.statistics import exports
+from desist.statistics import api_figures, api_releases, exports
 from desist.statistics.constants import Breakdown
 from desist.statistics.selectors import active_participants_table
 
@@ -96,3 +96,5 @@ def register(router: SimpleRouter) -> None:
         ActiveParticipantsViewSet,
         basename="statistics-active-participants",
     )
+    api_figures.register(router)
+    api_releases.register(router)

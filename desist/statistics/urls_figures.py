@@ -1,0 +1,5 @@
+"""URL patterns for the figures pages (joined in desist/statistics/urls.py)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
