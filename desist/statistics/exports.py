@@ -4,6 +4,11 @@ CSV has exactly the columns `financial_year,total` (and one per breakdown value)
 no notes; every other format carries the "figures correct as at" date, the definition, how
 duplicates were treated and the disclosure control applied (JSON in its own keys, the
 spreadsheets on a Notes sheet and in the document properties, text below the table).
+
+Unpublished tables (exact counts before disclosure control, for programme managers only) say
+"Not for publication" first: above the table in text and spreadsheets, in JSON's `marking`
+key, and first among the notes. CSV cannot carry that mark, so it refuses them
+(`UnmarkableFormat`).
 """
 
 from __future__ import annotations
@@ -22,6 +27,20 @@ from openpyxl import Workbook  # type: ignore[import-untyped]
 from desist.statistics.selectors import ActiveParticipantsTable
 
 TITLE = "Active participants by financial year"
+# Formats that can carry the "Not for publication" mark (CSV has fixed columns only).
+UNPUBLISHED_FORMATS = ("table", "json", "xlsx", "ods")
+
+
+class UnmarkableFormat(ValueError):
+    """Unpublished figures asked for in a format that cannot say so (CSV)."""
+
+    def __init__(self, format: str) -> None:
+        super().__init__(
+            f"Figures before disclosure control cannot be written as {format.upper()}: it has "
+            "no room for the 'Not for publication' mark. Use "
+            + ", ".join(f.upper() for f in UNPUBLISHED_FORMATS)
+            + " instead."
+        )
 
 
 def header(table: ActiveParticipantsTable) -> list[str]:
@@ -41,6 +60,8 @@ def _number_or_text(value: str) -> int | str:
 
 
 def to_csv(table: ActiveParticipantsTable) -> str:
+    if table.unpublished:
+        raise UnmarkableFormat("csv")
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header(table))
@@ -51,6 +72,8 @@ def to_csv(table: ActiveParticipantsTable) -> str:
 def to_dict(table: ActiveParticipantsTable) -> dict[str, Any]:
     return {
         "title": TITLE,
+        "unpublished": table.unpublished,
+        "marking": table.marking,
         "as_at": table.as_at.isoformat(),
         "figures_correct_as_at": table.as_at_text,
         "by": table.by,
@@ -80,7 +103,8 @@ def to_text(table: ActiveParticipantsTable) -> str:
         for line in [titles, *body]
     ]
     notes = [textwrap.fill(note, width=88) for note in table.all_notes()]
-    return "\n".join([TITLE, "", *lines, "", *notes]) + "\n"
+    marks = [table.marking.upper()] if table.unpublished else []
+    return "\n".join([*marks, TITLE, "", *lines, "", *notes]) + "\n"
 
 
 def to_xlsx(table: ActiveParticipantsTable) -> bytes:
@@ -88,6 +112,8 @@ def to_xlsx(table: ActiveParticipantsTable) -> bytes:
     sheet = book.create_sheet("Active participants", 0)
     book.remove(book.worksheets[1])  # the empty sheet every new workbook starts with
     sheet.title = "Active participants"
+    if table.unpublished:
+        sheet.append([table.marking])
     sheet.append([TITLE])
     sheet.append([table.as_at_text])
     sheet.append([])
@@ -98,7 +124,7 @@ def to_xlsx(table: ActiveParticipantsTable) -> bytes:
     notes.append(["Notes"])
     for note in table.all_notes():
         notes.append([note])
-    book.properties.title = TITLE
+    book.properties.title = f"{TITLE} ({table.marking})" if table.unpublished else TITLE
     book.properties.description = "\n".join(table.all_notes())
     out = io.BytesIO()
     book.save(out)
@@ -121,9 +147,12 @@ def to_ods(table: ActiveParticipantsTable) -> bytes:
     from odf.dc import Description, Title  # type: ignore[import-untyped]
 
     document = OpenDocumentSpreadsheet()
-    document.meta.addElement(Title(text=TITLE))
+    title = f"{TITLE} ({table.marking})" if table.unpublished else TITLE
+    document.meta.addElement(Title(text=title))
     document.meta.addElement(Description(text="\n".join(table.all_notes())))
     sheet = Table(name="Active participants")
+    if table.unpublished:
+        sheet.addElement(_ods_row([table.marking]))
     sheet.addElement(_ods_row([TITLE]))
     sheet.addElement(_ods_row([table.as_at_text]))
     sheet.addElement(_ods_row([]))
@@ -162,4 +191,6 @@ def render(table: ActiveParticipantsTable, format: str) -> bytes:
 
 def filename(table: ActiveParticipantsTable, format: str) -> str:
     suffix = f"-by-{table.by}" if table.by else ""
+    if table.unpublished:
+        suffix += "-not-for-publication"
     return f"active-participants-{table.as_at.isoformat()}{suffix}.{DOWNLOADS[format][1]}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid as uuid_lib
+
 from django.conf import settings
 from django.db import models
 
@@ -43,3 +45,48 @@ class HistoricalSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.participant_id} {self.session_date:%Y-%m-%d} {self.attendance}"
+
+
+class ReleaseStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+
+
+class StatisticsRelease(models.Model):
+    """A frozen set of published tables as at a date (desist/statistics/releases.py builds
+    them). `checksum` is the sha256 of the canonical JSON of the as-at date and the tables, so
+    a re-run on the same data cut can be checked against it. Published releases never change.
+
+    Counts only, after disclosure control: no personal data is held here.
+    """
+
+    uuid = models.UUIDField(default=uuid_lib.uuid4, unique=True, editable=False)
+    title = models.CharField(max_length=200)
+    as_at = models.DateField()
+    tables = models.JSONField(default=list, help_text="PublishedTable.to_dict() of each table.")
+    checksum = models.CharField(max_length=64)
+    status = models.CharField(
+        max_length=10, choices=ReleaseStatus.choices, default=ReleaseStatus.DRAFT
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.as_at:%Y-%m-%d})"
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == ReleaseStatus.PUBLISHED

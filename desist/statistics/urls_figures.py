@@ -1,5 +1,9 @@
 """URL patterns for the figures pages (joined in desist/statistics/urls.py)."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from desist.statistics import views_figures
+
+urlpatterns: list[URLPattern] = [
+    path("figures/", views_figures.figures, name="figures"),
+]
