@@ -24,8 +24,8 @@ Automatic links that nobody has decided on are *suspected duplicates* (`suspecte
 they already count once in statistics, and are listed for a programme manager to confirm
 (merge) or mark as different people.
 
-The work is done by the database: each rule is one GROUP BY over an expression on the
-participant table (no pairwise comparison of records), and the groups are joined with
+The work is one read of the key columns of every record, grouped by pandas under each rule
+(no pairwise comparison of records), and the groups are joined with
 `scipy.sparse.csgraph.connected_components`.
 """
 
@@ -37,9 +37,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-from django.db.models import CharField, Count, F, Q, QuerySet, Value, Window
-from django.db.models.expressions import Case, When
-from django.db.models.functions import Lower, Substr, Trim, Upper
+import pandas as pd  # type: ignore[import-untyped]
+from django.db import connection
 from scipy.sparse import coo_array  # type: ignore[import-untyped]
 from scipy.sparse.csgraph import connected_components  # type: ignore[import-untyped]
 
@@ -69,64 +68,72 @@ def ordered_pair(a: int, b: int) -> Pair:
     return (a, b) if a < b else (b, a)
 
 
-def _upper_trim(field: str) -> Upper:
-    return Upper(Trim(field))
+def _key_frame() -> pd.DataFrame:
+    """Every participant record's pk and its key under each rule ("" where the rule does not
+    apply to the record). Records with equal non-blank keys are linked under the rule.
+
+    One query for every record, with the keys worked out by pandas: four GROUP BYs over
+    expressions took the database a second for 100,000 records, this about a tenth of that.
+    Python's case mapping also treats every alphabet alike, where SQLite's UPPER and LOWER
+    know ASCII only, so the rules are the same on SQLite and PostgreSQL."""
+    table = connection.ops.quote_name(Participant._meta.db_table)
+    sql = (
+        "SELECT id, pnc_number, prison_number, probation_crn, given_name, family_name, "  # noqa: S608 - fixed names
+        f"CAST(date_of_birth AS TEXT) FROM {table}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    names = ["id", "pnc", "prison", "crn", "given", "family", "born"]
+    frame = pd.DataFrame(rows, columns=names).astype({"id": "int64"})
+    if frame.empty:
+        return pd.DataFrame({"id": np.zeros(0, dtype=np.int64), **{rule: [] for rule in RULES}})
+
+    def upper_trim(column: str) -> pd.Series[str]:
+        return frame[column].fillna("").astype(str).str.strip(" ").str.upper()
+
+    pnc = upper_trim("pnc")
+    # "2012/0012345K" -> "12/0012345K": compare the year by its last two digits.
+    pnc = pnc.where(pnc.str[4:5] != "/", pnc.str[2:])
+    given = frame["given"].fillna("").astype(str).str.strip(" ").str.lower()
+    family = frame["family"].fillna("").astype(str).str.strip(" ").str.lower()
+    # Both names must be present for a name to identify anyone.
+    name = (given + "\x1f" + family + "\x1f" + frame["born"].fillna("").astype(str)).where(
+        (given != "") & (family != ""), ""
+    )
+    return pd.DataFrame(
+        {
+            "id": frame["id"],
+            PNC_NUMBER: pnc,
+            PRISON_NUMBER: upper_trim("prison"),
+            PROBATION_CRN: upper_trim("crn"),
+            NAME_AND_DATE_OF_BIRTH: name,
+        }
+    )
 
 
-def _keyed(rule: str) -> tuple[QuerySet[Participant], list[str]]:
-    """Participants with the key columns of `rule` annotated (blank keys left out), and the
-    names of those columns. Records with equal keys are linked under the rule."""
-    queryset = Participant.objects.order_by()
-    if rule == PNC_NUMBER:
-        pnc = _upper_trim("pnc_number")
-        # "2012/0012345K" -> "12/0012345K": compare the year by its last two digits.
-        key = Case(
-            When(Q(_pnc=Value("")), then=Value("")),
-            When(Q(_pnc_fifth="/"), then=Substr(pnc, 3)),
-            default=pnc,
-            output_field=CharField(),
-        )
-        queryset = (
-            queryset.annotate(_pnc=pnc, _pnc_fifth=Substr(pnc, 5, 1))
-            .annotate(_k0=key)
-            .exclude(_k0="")
-        )
-        return queryset, ["_k0"]
-    if rule in (PRISON_NUMBER, PROBATION_CRN):
-        return queryset.annotate(_k0=_upper_trim(rule)).exclude(_k0=""), ["_k0"]
-    if rule == NAME_AND_DATE_OF_BIRTH:
-        # Both names must be present for a name to identify anyone.
-        queryset = queryset.annotate(
-            _k0=Lower(Trim("given_name")),
-            _k1=Lower(Trim("family_name")),
-            _k2=F("date_of_birth"),
-        ).exclude(Q(_k0="") | Q(_k1=""))
-        return queryset, ["_k0", "_k1", "_k2"]
-    raise ValueError(f"Unknown duplicate rule {rule!r}")
+def _groups_in(frame: pd.DataFrame, rule: str) -> list[list[int]]:
+    keyed = frame.loc[frame[rule] != "", ["id", rule]]
+    shared = keyed[keyed[rule].duplicated(keep=False)].sort_values([rule, "id"])
+    if shared.empty:
+        return []
+    ids = shared["id"].to_numpy(dtype=np.int64)
+    keys = shared[rule].to_numpy()
+    starts = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+    return [[int(pk) for pk in members] for members in np.split(ids, starts)]
 
 
 def rule_groups(rule: str) -> list[list[int]]:
-    """Groups of two or more participant pks sharing a key under `rule`, each sorted.
-
-    One query: COUNT(*) OVER (PARTITION BY key) keeps the records whose key is shared, ordered
-    by key, so the database does the grouping (SQLite 3.25+ and PostgreSQL)."""
-    queryset, keys = _keyed(rule)
-    rows = (
-        queryset.annotate(_n=Window(Count("id"), partition_by=[F(k) for k in keys]))
-        .filter(_n__gt=1)
-        .order_by(*keys, "id")
-        .values_list(*keys, "id")
-    )
-    return [
-        [row[-1] for row in members]
-        for _, members in itertools.groupby(
-            rows.iterator(chunk_size=5000), key=lambda row: row[:-1]
-        )
-    ]
+    """Groups of two or more participant pks sharing a key under `rule`, each sorted, in the
+    order of their keys."""
+    if rule not in RULES:
+        raise ValueError(f"Unknown duplicate rule {rule!r}")
+    return _groups_in(_key_frame(), rule)
 
 
 def _all_groups() -> dict[str, list[list[int]]]:
-    return {rule: rule_groups(rule) for rule in RULES}
+    frame = _key_frame()
+    return {rule: _groups_in(frame, rule) for rule in RULES}
 
 
 def decisions() -> dict[Pair, str]:

@@ -1,8 +1,9 @@
-"""Reads for programme statistics: every session as plain arrays, handed to the analytics library.
+"""Reads for programme statistics: who was active in which year, as arrays for analytics.
 
-No model instances are built: sessions come out of the database with values_list in chunks
-straight into numpy arrays, so the table for two million sessions is a handful of queries and
-a few vectorised passes. Nothing here returns personal data: the tables hold counts only.
+No model instances are built: the database reduces the sessions to one row per participant
+(the financial years they were active in), which go straight into numpy arrays, so the table
+for two million sessions is a handful of queries and a few vectorised passes. Nothing here
+returns personal data: the tables hold counts only.
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ import hashlib
 import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Min
 from django.db.models.functions import TruncDate
 
 from desist.accounts.constants import Role
@@ -43,10 +44,10 @@ from desist_analytics import (
     DisclosureOptions,
     active_participants,
     disclosure_control,
+    financial_year_start,
 )
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")
-_CHUNK = 50_000
 
 DEFINITION = (
     "Active participants: the number of distinct people who received at least one "
@@ -64,17 +65,6 @@ BREAKDOWN_NOTES = {
     Breakdown.AGE_BAND: AGE_BAND_NOTE
     + " The date of birth is taken from the person's main record.",
 }
-
-
-@dataclass(frozen=True)
-class SessionArrays:
-    """One entry per session: whose (person key), when, whether received, breakdown code."""
-
-    person: npt.NDArray[np.int64]
-    day: npt.NDArray[np.datetime64]
-    attended: npt.NDArray[np.bool_]
-    code: npt.NDArray[np.int64]
-    participant_ids: tuple[int, ...]  # the participant records the sessions belong to
 
 
 @dataclass(frozen=True)
@@ -152,42 +142,31 @@ def cached_duplicate_links() -> DuplicateLinks:
 # Breakdowns -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _People:
-    """Attributes of every participant record, indexed by position; `index` maps pk to it."""
+def _attribute_codes(by: str, columns: Sequence[str]) -> tuple[npt.NDArray[np.int64], list[Any]]:
+    """Every participant record's pk and its value for `by`: for strand, region and sex the
+    index into `columns` (-1 when not among them), for age band the date of birth.
 
-    index: dict[int, int]
-    strand: npt.NDArray[np.int64]
-    region: npt.NDArray[np.int64]
-    sex: npt.NDArray[np.int64]
-    birth: npt.NDArray[np.datetime64]
-
-
-def _people(regions: Sequence[str]) -> _People:
-    strands = {value: i for i, value in enumerate(Strand.values)}
-    sexes = {value: i for i, value in enumerate(Sex.values)}
-    region_codes = {value: i for i, value in enumerate(regions)}
-    pks: list[int] = []
-    strand: list[int] = []
-    region: list[int] = []
-    sex: list[int] = []
-    birth: list[dt.date] = []
-    rows = Participant.objects.values_list(
-        "pk", "strand", "region__code", "sex", "date_of_birth"
-    ).iterator(chunk_size=_CHUNK)
-    for pk, strand_value, region_code, sex_value, date_of_birth in rows:
-        pks.append(pk)
-        strand.append(strands.get(strand_value, -1))
-        region.append(region_codes.get(region_code, -1))
-        sex.append(sexes.get(sex_value, -1))
-        birth.append(date_of_birth)
-    return _People(
-        index={pk: i for i, pk in enumerate(pks)},
-        strand=np.array(strand, dtype=np.int64),
-        region=np.array(region, dtype=np.int64),
-        sex=np.array(sex, dtype=np.int64),
-        birth=np.array(birth, dtype="datetime64[D]"),
-    )
+    One raw query for the one column needed, fetched in a single call: Django's per-row
+    converters cost more than the query for 100,000 records."""
+    table = connection.ops.quote_name(Participant._meta.db_table)
+    if by == Breakdown.REGION:
+        column = "region_id"
+    elif by == Breakdown.AGE_BAND:
+        column = "CAST(date_of_birth AS TEXT)"  # ISO text on SQLite and PostgreSQL alike
+    else:
+        column = {Breakdown.STRAND: "strand", Breakdown.SEX: "sex"}[Breakdown(by)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, {column} FROM {table}")  # noqa: S608 - fixed names
+        rows = cursor.fetchall()
+    pks = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+    values = [row[1] for row in rows]
+    if by == Breakdown.AGE_BAND:
+        return pks, values
+    if by == Breakdown.REGION:
+        code_of_id = dict(Region.objects.values_list("pk", "code"))
+        values = [code_of_id.get(value) for value in values]
+    index = {value: i for i, value in enumerate(columns)}
+    return pks, [index.get(value, -1) for value in values]
 
 
 def _year_month_day(
@@ -237,128 +216,163 @@ def breakdown_columns(by: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return (), ()
 
 
-# Gathering sessions -----------------------------------------------------------------------
+# Gathering activity -----------------------------------------------------------------------
 
 
-def _delivery_sessions(as_at: dt.date) -> tuple[list[int], list[dt.date], list[bool]]:
+@dataclass(frozen=True)
+class ActivityArrays:
+    """One entry per person and financial year in which they received at least one session
+    up to the as-at date: the person key, the year (by its starting calendar year: 2019 for
+    2019/20) and, with a breakdown, the code of the person's main record (-1 when unknown)."""
+
+    person: npt.NDArray[np.int64]
+    year: npt.NDArray[np.int64]
+    code: npt.NDArray[np.int64]
+    participant_ids: tuple[int, ...]  # the participant records with a received session
+
+
+def _delivery_years(as_at: dt.date) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Participant record and financial year of each session recorded in desist that the
+    person received, dated by its scheduled start in UK time, up to the end of `as_at`."""
     # Local midnight after the as-at day: anything scheduled from then on is left out.
     end = dt.datetime.combine(as_at + dt.timedelta(days=1), dt.time(), tzinfo=LONDON)
-    rows = (
-        Session.objects.filter(scheduled_start__lt=end)
+    rows = list(
+        Session.objects.filter(
+            scheduled_start__lt=end,
+            outcome__in=[SessionOutcome.ATTENDED, SessionOutcome.LATE],
+        )
         .annotate(day=TruncDate("scheduled_start", tzinfo=LONDON))
-        .values_list("participant_id", "day", "outcome")
-        .iterator(chunk_size=_CHUNK)
+        .values_list("participant_id", "day")
+        .order_by()
+        .distinct()
     )
-    received = {SessionOutcome.ATTENDED.value, SessionOutcome.LATE.value}
-    participants: list[int] = []
-    days: list[dt.date] = []
-    attended: list[bool] = []
-    for participant_id, day, outcome in rows:
-        participants.append(participant_id)
-        days.append(day)
-        attended.append(outcome in received)
-    return participants, days, attended
+    participant = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+    days = np.array([row[1] for row in rows], dtype="datetime64[D]")
+    return participant, financial_year_starts(days)
 
 
-def _yyyymmdd_days(numbers: npt.NDArray[np.int64]) -> npt.NDArray[np.datetime64]:
-    """Dates written as integers 20190601 -> datetime64[D], vectorised."""
-    years, rest = np.divmod(numbers, 10_000)
-    months, days = np.divmod(rest, 100)
-    first = ((years - 1970) * 12 + months - 1).astype("datetime64[M]").astype("datetime64[D]")
-    result: npt.NDArray[np.datetime64] = first + (days - 1).astype("timedelta64[D]")
+# Financial years are packed as bits of one integer per participant, so that one query row
+# per person carries every year they were active in: bit i is the year `base + i`. 62 bits
+# keep the sum a positive 64-bit integer; longer histories take one more column per 62 years.
+_YEARS_PER_COLUMN = 62
+
+
+def _year_of_sql(column: str) -> str:
+    """SQL for the starting calendar year of the financial year of a DATE column, in syntax
+    SQLite and PostgreSQL share: the year, less one for January to March."""
+    text = f"CAST({column} AS TEXT)"  # 'YYYY-MM-DD' on both
+    return (
+        f"(CAST(SUBSTR({text}, 1, 4) AS INTEGER) "
+        f"- CASE WHEN SUBSTR({text}, 6, 2) < '04' THEN 1 ELSE 0 END)"
+    )
+
+
+def _historical_years(as_at: dt.date) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Participant record and financial year of each year in which an imported session was
+    received, up to `as_at`.
+
+    Two million imported rows are the bulk of the work, so the database reduces them to one
+    row per participant: the set of years they were active in, as bits of an integer
+    (SUM(DISTINCT) of powers of two on SQLite, which has no bitwise-or aggregate; BIT_OR on
+    PostgreSQL). Without a WHERE clause (the conditions sit inside the CASE) SQLite groups by
+    participant while scanning the covering unique index (participant, date, attendance) in
+    its order, instead of looking each row up through the date index, several times faster.
+    """
+    table = connection.ops.quote_name(HistoricalSession._meta.db_table)
+    earliest = HistoricalSession.objects.order_by().aggregate(first=Min("session_date"))["first"]
+    if earliest is None or earliest > as_at:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    first_year = financial_year_start(earliest)
+    last_year = financial_year_start(as_at)
+    bases = list(range(first_year, last_year + 1, _YEARS_PER_COLUMN))
+    received = ", ".join(f"'{value}'" for value in sorted(RECEIVED))  # fixed choice values
+    year = _year_of_sql("session_date")
+    aggregate = "BIT_OR({})" if connection.vendor == "postgresql" else "SUM(DISTINCT {})"
+
+    def in_column(base: int) -> str:
+        # Every year falls in the one column of a history under 62 years: no test needed.
+        if len(bases) == 1:
+            return ""
+        return f"AND {year} BETWEEN {base} AND {base + _YEARS_PER_COLUMN - 1} "
+
+    columns = ", ".join(
+        aggregate.format(
+            f"CASE WHEN session_date <= %s AND attendance IN ({received}) {in_column(base)}"
+            f"THEN CAST(1 AS BIGINT) << ({year} - {base}) ELSE 0 END"
+        )
+        for base in bases
+    )
+    sql = f"SELECT participant_id, {columns} FROM {table} GROUP BY participant_id"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [as_at] * len(bases))
+        rows = cursor.fetchall()
+    ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+    participants: list[npt.NDArray[np.int64]] = []
+    years: list[npt.NDArray[np.int64]] = []
+    bits = np.arange(_YEARS_PER_COLUMN, dtype=np.int64)
+    for i, base in enumerate(bases, start=1):
+        masks = np.fromiter((int(row[i]) for row in rows), dtype=np.int64, count=len(rows))
+        where, bit = np.nonzero((masks[:, None] >> bits) & 1)
+        participants.append(ids[where])
+        years.append(base + bit.astype(np.int64))
+    return np.concatenate(participants), np.concatenate(years)
+
+
+def _distinct(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """The distinct values, sorted. Sorting and comparing neighbours is many times faster than
+    numpy 2.4's hash-based np.unique on a million integers."""
+    ordered = np.sort(values)
+    keep = np.ones(len(ordered), dtype=np.bool_)
+    keep[1:] = ordered[1:] != ordered[:-1]
+    result: npt.NDArray[np.int64] = ordered[keep]
     return result
 
 
-def _historical_sessions(
-    as_at: dt.date,
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.datetime64], npt.NDArray[np.bool_]]:
-    """Imported sessions up to `as_at`, straight from the cursor into arrays.
-
-    Two million rows are the bulk of the work, so the query hands back one integer a row
-    (participant, the date as YYYYMMDD, whether it was received) in SQL that SQLite and
-    PostgreSQL both run, and reads every row without a WHERE clause: on SQLite that scans
-    the covering unique index (participant, date, attendance) instead of looking each row up
-    through the date index, several times faster. The as-at filter is then one numpy comparison."""
-    table = connection.ops.quote_name(HistoricalSession._meta.db_table)
-    received = ", ".join(f"'{value}'" for value in sorted(RECEIVED))  # fixed choice values
-    # One integer a row: participant * 10**9 + YYYYMMDD * 10 + received (0 or 1).
-    sql = (
-        "SELECT CAST(participant_id AS BIGINT) * 1000000000 "  # noqa: S608 - no user input
-        "+ CAST(REPLACE(CAST(session_date AS TEXT), '-', '') AS BIGINT) * 10 "
-        f"+ CASE WHEN attendance IN ({received}) THEN 1 ELSE 0 END FROM {table}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-        rows = cursor.fetchall()
-    packed = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=len(rows))
-    participant, rest = np.divmod(packed, 1_000_000_000)
-    date, received_flag = np.divmod(rest, 10)
-    keep = date <= as_at.year * 10_000 + as_at.month * 100 + as_at.day
-    return participant[keep], _yyyymmdd_days(date[keep]), received_flag[keep].astype(np.bool_)
-
-
-def session_arrays(
+def activity_arrays(
     *, as_at: dt.date, by: str = "", links: DuplicateLinks | None = None
-) -> SessionArrays:
-    """Every session up to `as_at` (desist's own and imported history) as arrays, with each
-    participant record replaced by its person key and, with `by`, the breakdown code of the
-    person's main record (-1 when unknown)."""
-    delivered = _delivery_sessions(as_at)
-    history = _historical_sessions(as_at)
-    participant = np.concatenate([np.array(delivered[0], dtype=np.int64), history[0]])
-    day = np.concatenate([np.array(delivered[1], dtype="datetime64[D]"), history[1]])
-    attended = np.concatenate([np.array(delivered[2], dtype=np.bool_), history[2]])
+) -> ActivityArrays:
+    """Who was active in which financial year, up to `as_at`, from desist's own sessions and
+    imported history together: each participant record replaced by its person key, one entry
+    per person and year, and with `by` the breakdown code of the person's main record."""
+    delivered = _delivery_years(as_at)
+    history = _historical_years(as_at)
+    participant = np.concatenate([delivered[0], history[0]])
+    year = np.concatenate([delivered[1], history[1]])
 
-    ids = np.unique(participant)
+    ids = _distinct(participant)
     keys = person_groups(ids.tolist(), links=links or duplicate_links())
     key_of_id = np.fromiter((keys[pk] for pk in ids.tolist()), dtype=np.int64, count=len(ids))
     person = key_of_id[np.searchsorted(ids, participant)] if len(ids) else participant
+    # One entry per person and year: years are calendar years, far below 2**12.
+    pairs = _distinct(person * 4096 + year)
+    person, year = np.divmod(pairs, 4096)
 
-    code = np.full(len(participant), -1, dtype=np.int64)
-    if by:
-        code = _codes(by, person, day)
-    return SessionArrays(
-        person=person,
-        day=day,
-        attended=attended,
-        code=code,
-        participant_ids=tuple(ids.tolist()),
-    )
+    code = _codes(by, person, year) if by else np.full(len(person), -1, dtype=np.int64)
+    return ActivityArrays(person=person, year=year, code=code, participant_ids=tuple(ids.tolist()))
 
 
 def _codes(
-    by: str,
-    person: npt.NDArray[np.int64],
-    day: npt.NDArray[np.datetime64],
+    by: str, person: npt.NDArray[np.int64], year: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.int64]:
-    """The breakdown code of each session, from the main record of its person.
+    """The breakdown code of each (person, year) entry, from the main record of the person.
 
     The main record is the one whose pk is the person key (the smallest pk among the person's
     records). So a person has one strand, region, sex and date of birth in a table, and the
     breakdown columns add up to the total.
     """
     columns, _ = breakdown_columns(by)
-    people = _people(columns if by == Breakdown.REGION else ())
-    persons = np.unique(person)
-    position = np.array([people.index.get(p, -1) for p in persons.tolist()], dtype=np.int64)
-    known = position >= 0
-    where = np.searchsorted(persons, person)
-    session_known = known[where] if len(persons) else np.zeros(0, dtype=np.bool_)
-    safe = np.where(session_known, position[where], 0) if len(persons) else position
+    pks, values = _attribute_codes(by, columns)
+    order = np.argsort(pks)
+    pks = pks[order]
+    where = np.minimum(np.searchsorted(pks, person), max(len(pks) - 1, 0))
+    known = pks[where] == person if len(pks) else np.zeros(len(person), dtype=np.bool_)
     if by == Breakdown.AGE_BAND:
-        if len(people.birth) == 0:
-            return np.full(len(person), -1, dtype=np.int64)
-        codes = age_band_codes(people.birth[safe], financial_year_starts(day))
+        births = np.array(values, dtype="datetime64[D]")[order]
+        codes = age_band_codes(births[where], year) if len(pks) else where
+        known &= ~np.isnat(births[where]) if len(pks) else known
     else:
-        attribute = {
-            Breakdown.STRAND: people.strand,
-            Breakdown.REGION: people.region,
-            Breakdown.SEX: people.sex,
-        }[Breakdown(by)]
-        if len(attribute) == 0:
-            return np.full(len(person), -1, dtype=np.int64)
-        codes = attribute[safe]
-    result: npt.NDArray[np.int64] = np.where(session_known, codes, -1).astype(np.int64)
+        codes = np.array(values, dtype=np.int64)[order][where] if len(pks) else where
+    result: npt.NDArray[np.int64] = np.where(known, codes, -1).astype(np.int64)
     return result
 
 
@@ -366,18 +380,21 @@ def _codes(
 
 
 def count_active_participants(
-    arrays: SessionArrays, *, as_at: dt.date, columns: int
+    arrays: ActivityArrays, *, as_at: dt.date, columns: int
 ) -> ActiveParticipants:
     """Distinct people per financial year (and breakdown code), by the analytics engine.
 
-    Sessions whose person has no breakdown code (-1: cannot happen for records in desist, but
+    Entries whose person has no breakdown code (-1: cannot happen for records in desist, but
     counted rather than lost) count in the total and in no column."""
+    # Each entry stands for the person's sessions in the year: date it 1 April.
+    first_day = ((arrays.year - 1970) * 12 + 3).astype("datetime64[M]").astype("datetime64[D]")
+    received = np.ones(len(arrays.person), dtype=np.bool_)
     if not columns:
-        return active_participants(arrays.person, arrays.day, arrays.attended, as_at=as_at)
+        return active_participants(arrays.person, first_day, received, as_at=as_at)
     return active_participants(
         arrays.person,
-        arrays.day,
-        arrays.attended,
+        first_day,
+        received,
         as_at=as_at,
         breakdown=arrays.code,
         categories=(*range(columns), -1),
@@ -450,7 +467,7 @@ def active_participants_table(
         raise ValueError(f"unknown breakdown {by!r}")
     columns, labels = breakdown_columns(by)
     links = cached_duplicate_links()  # worked out once for the keys and the note
-    arrays = session_arrays(as_at=as_at, by=by, links=links)
+    arrays = activity_arrays(as_at=as_at, by=by, links=links)
     counts = count_active_participants(arrays, as_at=as_at, columns=len(columns))
     options = disclosure_options()
     if unpublished:

@@ -31,10 +31,10 @@ from desist.people.models import Participant
 from desist.statistics.models import HistoricalSession
 from desist.statistics.selectors import (
     active_participants_table,
+    activity_arrays,
     age_band_codes,
     count_active_participants,
     financial_year_starts,
-    session_arrays,
 )
 
 NOW = dt.datetime(2025, 6, 15, 11, 0, tzinfo=dt.UTC)
@@ -97,7 +97,7 @@ def scene(world: World) -> Scene:
 
 def raw_counts(as_at: dt.date = AS_AT, by: str = "", columns: int = 0) -> Any:
     return count_active_participants(
-        session_arrays(as_at=as_at, by=by), as_at=as_at, columns=columns
+        activity_arrays(as_at=as_at, by=by), as_at=as_at, columns=columns
     )
 
 
@@ -170,6 +170,50 @@ def test_records_of_the_same_person_count_once(world: World) -> None:
     assert counts.totals == (1,)
     table = active_participants_table(as_at=dt.date(2020, 3, 31))
     assert table.duplicates.startswith("Records of the same person were counted once.")
+
+
+def test_a_history_longer_than_one_packed_column_counts_every_year(world: World) -> None:
+    # Years are packed 62 to a column: 1950/51 is bit 0 of the first column, 2012/13 bit 0
+    # of the second, 2019/20 bit 7 of it. A session on 31 March 2013 is still in 2012/13.
+    old = person(world, "LONG-1", "Longhistory")
+    history(old, dt.date(1950, 4, 1), "attended")
+    history(old, dt.date(2013, 3, 31), "late")
+    history(old, dt.date(2019, 4, 1), "attended")
+    history(old, dt.date(2019, 5, 1), "did_not_attend")
+
+    counts = raw_counts(as_at=dt.date(2020, 3, 31))
+
+    assert counts.years[0] == "1950/51" and counts.years[-1] == "2019/20"
+    active = {year for year, total in zip(counts.years, counts.totals, strict=True) if total}
+    assert active == {"1950/51", "2012/13", "2019/20"}
+    assert sum(counts.totals) == 3
+
+
+def test_only_received_sessions_on_or_before_the_as_at_date_make_a_year(world: World) -> None:
+    someone = person(world, "RECV-1", "Receiver")
+    history(someone, dt.date(2019, 4, 1), "did_not_attend")
+    history(someone, dt.date(2019, 4, 2), "cancelled")
+    history(someone, dt.date(2020, 3, 31), "attended")
+
+    assert raw_counts(as_at=dt.date(2020, 3, 30)).totals == ()  # nothing received yet
+    assert raw_counts(as_at=dt.date(2020, 3, 31)).totals == (1,)
+
+
+def test_a_breakdown_takes_the_main_record_of_a_person_with_two(world: World) -> None:
+    # Two records of one person (same name and date of birth) in different strands: the
+    # person counts once, under the strand of the record with the smaller pk.
+    first = person(world, "MAIN-1", "Mainrecord", strand="custody")
+    second = person(world, "MAIN-2", "Mainrecord", strand="tpim")
+    history(second, dt.date(2019, 6, 1), "attended")
+    history(first, dt.date(2019, 7, 1), "attended")
+    columns = list(Participant._meta.get_field("strand").choices or [])
+    custody = [value for value, _ in columns].index("custody")
+
+    counts = raw_counts(as_at=dt.date(2020, 3, 31), by="strand", columns=len(columns))
+
+    assert counts.totals == (1,)
+    assert counts.by_category[0][custody] == 1
+    assert sum(counts.by_category[0]) == 1
 
 
 def test_financial_years_begin_on_the_first_of_april() -> None:
