@@ -28,6 +28,8 @@ from desist.delivery.models import Concern, EndReport, Session
 from desist.people.constants import Strand
 from desist.referrals.constants import ReferralStatus
 from desist.referrals.models import Allocation, Referral, ReferralStatusChange
+from desist.statistics.constants import RECEIVED, Attendance
+from desist.statistics.models import HistoricalSession
 from desist.statistics.tables import PublishedTable
 from desist_analytics import DisclosureOptions, ProtectedTable, disclosure_control
 from desist_analytics import financial_year_start as _fy_start
@@ -302,8 +304,13 @@ ATTENDANCE_DEFINITION = (
     "the participant. The attendance rate is the sessions attended or attended late as a "
     "percentage of those sessions. Sessions cancelled by the provider, sessions moved to "
     "another time (the new session counts instead) and sessions with no outcome yet are left "
-    "out."
+    "out. Sessions imported from earlier records count by their session date: attended and "
+    "late as attended, did not attend as not attended; imported cancelled sessions are left "
+    "out, since the records do not say who cancelled."
 )
+# Imported attendance with an outcome: "cancelled" does not say who cancelled, so, like a
+# provider's cancellation, it is left out.
+HISTORY_WITH_OUTCOME = (Attendance.ATTENDED, Attendance.LATE, Attendance.DID_NOT_ATTEND)
 
 
 def attendance_table(*, as_at: dt.date) -> PublishedTable:
@@ -321,7 +328,21 @@ def attendance_table(*, as_at: dt.date) -> PublishedTable:
         .order_by("day")
     )
     days, counts = _daily(rows, ("attended", "missed"))
-    years, grid = _fold_by_year(days, counts, as_at=as_at)
+    history = (
+        HistoricalSession.objects.filter(
+            session_date__lte=as_at, attendance__in=HISTORY_WITH_OUTCOME
+        )
+        .values(day=F("session_date"))
+        .annotate(
+            attended=Count("pk", filter=Q(attendance__in=RECEIVED)),
+            missed=Count("pk", filter=~Q(attendance__in=RECEIVED)),
+        )
+        .order_by("day")
+    )
+    history_days, history_counts = _daily(history, ("attended", "missed"))
+    years, grid = _fold_by_year(
+        [*days, *history_days], np.concatenate([counts, history_counts]), as_at=as_at
+    )
     # The total is a line with its two parts: secondary suppression keeps a small part hidden.
     protected = _protect(grid, row_totals=True)
     threshold = disclosure_options().threshold

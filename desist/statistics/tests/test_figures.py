@@ -30,6 +30,7 @@ from desist.statistics.figures import (
     referrals_by_strand_table,
     time_to_first_session_table,
 )
+from desist.statistics.models import HistoricalSession
 from desist.statistics.tables import PublishedTable
 
 NOW = dt.datetime(2025, 6, 15, 11, 0, tzinfo=dt.UTC)
@@ -278,6 +279,36 @@ def test_attendance_rate_is_attended_or_late_over_sessions_with_an_outcome(
     assert body(table) == [
         ["2023/24", "1", "0", "1", "100"],
         ["2024/25", "1", "2", "3", "33.3"],
+        ["2025/26", "0", "0", "0", "[c]"],
+    ]
+
+
+def test_imported_sessions_count_in_the_attendance_rate_by_their_date(
+    sessions: Data, nothing_hidden: None
+) -> None:
+    def imported(day: dt.date, attendance: str) -> None:
+        HistoricalSession.objects.create(
+            participant=sessions.world.other_case,
+            session_date=day,
+            attendance=attendance,
+            source="past.csv",
+            imported_at=NOW,
+        )
+
+    imported(dt.date(2022, 5, 1), "attended")  # 2022/23: a year only the import has
+    imported(dt.date(2022, 5, 2), "cancelled")  # who cancelled is unknown: left out
+    imported(dt.date(2024, 3, 31), "did_not_attend")  # last day of 2023/24
+    imported(dt.date(2024, 4, 1), "late")  # first day of 2024/25
+    imported(dt.date(2025, 6, 15), "attended")  # after the as-at date: left out
+
+    table = attendance_table(as_at=AS_AT)
+
+    # Delivery alone gave 2023/24 1 of 1 and 2024/25 1 of 3 (the test above).
+    # 2023/24: 1 attended + 1 missed = 2, 50%; 2024/25: 2 attended of 4, 50%.
+    assert body(table) == [
+        ["2022/23", "1", "0", "1", "100"],
+        ["2023/24", "1", "1", "2", "50"],
+        ["2024/25", "2", "2", "4", "50"],
         ["2025/26", "0", "0", "0", "[c]"],
     ]
 
