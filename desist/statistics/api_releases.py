@@ -40,11 +40,21 @@ class ReleaseTableSerializer(serializers.Serializer[Any]):
 
 class ReleaseSummarySerializer(serializers.ModelSerializer[StatisticsRelease]):
     # Plain text, not a choice: the schema already has other enums called "status".
-    status = serializers.CharField(read_only=True, help_text="draft or published")
+    status = serializers.CharField(read_only=True, help_text="building, failed, draft or published")
 
     class Meta:
         model = StatisticsRelease
-        fields = ["uuid", "title", "as_at", "status", "checksum", "created_at", "published_at"]
+        fields = [
+            "uuid",
+            "title",
+            "as_at",
+            "status",
+            "progress",
+            "tables_total",
+            "checksum",
+            "created_at",
+            "published_at",
+        ]
         read_only_fields = fields
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from desist.statistics.constants import Breakdown
@@ -42,24 +42,35 @@ def published_from_active(table: ActiveParticipantsTable) -> PublishedTable:
     )
 
 
-def active_participant_tables(as_at: dt.date) -> list[PublishedTable]:
-    """Totals first, then one table per breakdown, in the order Breakdown lists them."""
+def table_builders(as_at: dt.date) -> list[Callable[[], PublishedTable]]:
+    """One call per table of a release as at a date, in order: active participants (totals,
+    then one table per breakdown, in the order Breakdown lists them), then the flows,
+    attendance and concerns of desist/statistics/figures.py. A background build calls them one
+    by one and records its progress between them."""
+    from desist.statistics.figures import FIGURES
+
+    def active(by: str) -> Callable[[], PublishedTable]:
+        return lambda: published_from_active(active_participants_table(as_at=as_at, by=by))
+
+    def figure(build: Callable[..., PublishedTable]) -> Callable[[], PublishedTable]:
+        return lambda: build(as_at=as_at)
+
     return [
-        published_from_active(active_participants_table(as_at=as_at, by=by))
-        for by in ("", *Breakdown.values)
+        *(active(by) for by in ("", *Breakdown.values)),
+        *(figure(build) for build in FIGURES.values()),
     ]
 
 
-def other_figures(as_at: dt.date) -> list[PublishedTable]:
-    """Flows, attendance and concerns, from desist/statistics/figures.py."""
-    from desist.statistics.figures import all_figures
-
-    return all_figures(as_at=as_at)
-
-
-def build_tables(as_at: dt.date) -> list[PublishedTable]:
-    """Every table of a release as at a date, in order. Keys are unique within a release."""
-    tables = [*active_participant_tables(as_at), *other_figures(as_at)]
+def build_tables(
+    as_at: dt.date, *, progress: Callable[[int], None] | None = None
+) -> list[PublishedTable]:
+    """Every table of a release as at a date, in order. Keys are unique within a release.
+    `progress` is told how many tables are built after each one."""
+    tables = []
+    for done, build in enumerate(table_builders(as_at), start=1):
+        tables.append(build())
+        if progress is not None:
+            progress(done)
     keys = [table.key for table in tables]
     if len(keys) != len(set(keys)):
         raise ValueError(f"table keys repeat in a release: {keys}")

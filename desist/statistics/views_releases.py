@@ -91,7 +91,8 @@ def release_new(request: HttpRequest) -> HttpResponse:
 @require_GET
 def release_detail(request: HttpRequest, release_uuid: uuid.UUID) -> HttpResponse:
     release = _release(release_uuid)
-    verified = services_releases.release_verify(release) if "verify" in request.GET else None
+    wants_check = "verify" in request.GET and release.is_built
+    verified = services_releases.release_verify(release) if wants_check else None
     return render(
         request,
         "statistics/release_detail.html",
@@ -101,7 +102,9 @@ def release_detail(request: HttpRequest, release_uuid: uuid.UUID) -> HttpRespons
             "symbols": exports_gss.symbols_note(),
             "downloads": [
                 (name.upper(), exports_gss.DOWNLOADS[name][0]) for name in exports_gss.DOWNLOADS
-            ],
+            ]
+            if release.is_built
+            else [],
             "may_manage": services_releases.may_manage_releases(_user(request)),
             "verified": verified,
         },
@@ -140,7 +143,7 @@ def release_download(
     request: HttpRequest, release_uuid: uuid.UUID, file_format: str
 ) -> HttpResponse:
     release = _release(release_uuid)
-    if file_format not in exports_gss.DOWNLOADS:
+    if file_format not in exports_gss.DOWNLOADS or not release.is_built:
         raise Http404("Page not found.")
     document = releases.document_for(release)
     _, content_type, write = exports_gss.DOWNLOADS[file_format]

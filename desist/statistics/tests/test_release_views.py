@@ -14,7 +14,7 @@ from openpyxl import load_workbook  # type: ignore[import-untyped]
 
 from conftest import PERSONAS, World
 from desist.statistics.models import HistoricalSession, ReleaseStatus, StatisticsRelease
-from desist.statistics.services_releases import release_create
+from desist.statistics.services_releases import release_build, release_create
 
 NOW = dt.datetime(2025, 6, 15, 11, 0, tzinfo=dt.UTC)
 READERS = {"analyst", "programme_manager"}
@@ -37,9 +37,15 @@ def release(world: World) -> StatisticsRelease:
         source="test.csv",
         imported_at=NOW,
     )
-    return release_create(
-        actor=world.personas["programme_manager"], title="Statistics 2019/20", as_at=NOW.date()
-    )
+    return built(world, title="Statistics 2019/20", as_at=NOW.date())
+
+
+def built(world: World, *, title: str, as_at: dt.date) -> StatisticsRelease:
+    """A release asked for and built (the background task's work, run here directly)."""
+    asked = release_create(actor=world.personas["programme_manager"], title=title, as_at=as_at)
+    release = release_build(release_id=asked.pk)
+    assert release is not None
+    return release
 
 
 def detail(release: StatisticsRelease) -> str:
@@ -113,6 +119,34 @@ def test_a_programme_manager_publishes_from_the_page(
     assert "already published" in again.content.decode()
 
 
+def test_a_new_release_page_shows_progress_until_the_background_build_is_done(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    client = world.client_for("programme_manager")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(NEW, {"title": "Statistics", "as_at": "2025-03-31"})
+    release = StatisticsRelease.objects.get()
+    assert response.status_code == 302 and response["Location"] == detail(release)
+
+    assert release.status == ReleaseStatus.BUILDING, release.status
+    building = client.get(detail(release)).content.decode()
+    assert '<meta http-equiv="refresh"' in building
+    assert f'<progress class="app-progress" value="0" max="{release.tables_total}"' in building
+    assert "Publish</button>" not in building and "Download as" not in building
+    download = reverse(
+        "statistics:release_download", kwargs={"release_uuid": release.uuid, "file_format": "csv"}
+    )
+    assert client.get(download).status_code == 404
+
+    for callback in callbacks:
+        callback()  # the commit runs the task (the immediate backend in tests)
+
+    done = client.get(detail(release)).content.decode()
+    assert '<meta http-equiv="refresh"' not in done and "<progress" not in done
+    assert "Publish</button>" in done and "Download as CSV" in done
+    assert client.get(download).status_code == 200
+
+
 def test_the_new_release_form_names_its_fields_in_the_error_summary(world: World) -> None:
     response = world.client_for("programme_manager").post(NEW, {"title": "", "as_at": "2030-01-01"})
 
@@ -180,9 +214,7 @@ def test_the_xlsx_download_holds_one_sheet_per_table(
 def test_two_releases_on_the_same_data_download_the_same_csv(
     release: StatisticsRelease, world: World
 ) -> None:
-    twin = release_create(
-        actor=world.personas["programme_manager"], title=release.title, as_at=release.as_at
-    )
+    twin = built(world, title=release.title, as_at=release.as_at)
     client = world.client_for("analyst")
 
     files = [

@@ -7,13 +7,20 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 
 from conftest import World, make_participant
 from desist.audit.models import AuditEvent
 from desist.statistics import releases
-from desist.statistics.models import HistoricalSession, ReleaseStatus, StatisticsRelease
+from desist.statistics.models import (
+    HistoricalSession,
+    PublishedReleaseError,
+    ReleaseStatus,
+    StatisticsRelease,
+)
 from desist.statistics.selectors import active_participants_table
 from desist.statistics.services_releases import (
+    release_build,
     release_create,
     release_publish,
     release_update,
@@ -55,7 +62,11 @@ def data(world: World) -> World:
 
 
 def create(world: World, title: str = "Programme statistics 2019/20") -> StatisticsRelease:
-    return release_create(actor=world.personas["programme_manager"], title=title, as_at=AS_AT)
+    """A release asked for and built (the background task's work, run here directly)."""
+    asked = release_create(actor=world.personas["programme_manager"], title=title, as_at=AS_AT)
+    built = release_build(release_id=asked.pk)
+    assert built is not None
+    return built
 
 
 def test_the_checksum_is_the_same_when_the_release_is_built_twice_on_the_same_data(
@@ -127,7 +138,11 @@ def test_creating_a_release_is_audited_without_personal_data(data: World) -> Non
 
     event = AuditEvent.objects.get(entity="statistics.statisticsrelease", action="create")
     assert event.entity_id == str(release.pk)
-    assert event.changes["checksum"] == release.checksum
+    assert event.changes["status"] == "building"
+    built = AuditEvent.objects.get(entity="statistics.statisticsrelease", action="update")
+    assert built.changes["checksum"] == release.checksum
+    assert built.changes["status"] == ["building", "draft"]
+    assert built.actor_id == data.personas["programme_manager"].pk
     assert "PersonREL" not in str(release.tables) and "REL-0" not in str(release.tables)
 
 
@@ -183,3 +198,107 @@ def test_releases_are_always_built_after_disclosure_control(data: World) -> None
     assert not any(table["unpublished"] for table in release.tables)
     exact = releases.published_from_active(active_participants_table(as_at=AS_AT, unpublished=True))
     assert exact.unpublished and exact.rows[0] == ("2018/19", "3")
+
+
+def test_a_new_release_is_built_by_a_background_task_after_commit(
+    data: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    manager = data.personas["programme_manager"]
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        release = release_create(actor=manager, title="Queued", as_at=AS_AT)
+    # Nothing is built inside the request's transaction.
+    assert release.status == ReleaseStatus.BUILDING and release.tables == []
+    assert release.tables_total == len(releases.table_builders(AS_AT)) and release.progress == 0
+    assert len(callbacks) == 1
+
+    callbacks[0]()  # the commit: the (immediate) task backend runs the build now
+
+    release.refresh_from_db()
+    assert release.status == ReleaseStatus.DRAFT
+    assert release.progress == release.tables_total == len(release.tables)
+    assert release.checksum == releases.checksum(AS_AT, release.tables)
+
+
+def test_the_build_records_progress_after_each_table(data: World, monkeypatch: Any) -> None:
+    release = release_create(actor=data.personas["programme_manager"], title="Watched", as_at=AS_AT)
+    seen: list[int] = []
+    real = releases.table_builders
+
+    def watched(as_at: dt.date) -> list[Any]:
+        def step(build: Any) -> Any:
+            def run() -> Any:
+                seen.append(StatisticsRelease.objects.get(pk=release.pk).progress)
+                return build()
+
+            return run
+
+        return [step(build) for build in real(as_at)]
+
+    monkeypatch.setattr(releases, "table_builders", watched)
+    release_build(release_id=release.pk)
+
+    # Before table n is built, n - 1 are recorded as done.
+    assert seen == list(range(release.tables_total))
+
+
+def test_building_twice_changes_nothing(data: World) -> None:
+    release = create(data)
+
+    assert release_build(release_id=release.pk) is None
+    assert AuditEvent.objects.filter(action="update").count() == 1
+
+
+def test_a_build_that_fails_marks_the_release_and_names_only_the_kind_of_error(
+    data: World, monkeypatch: Any
+) -> None:
+    release = release_create(actor=data.personas["programme_manager"], title="Bad", as_at=AS_AT)
+
+    def broken(as_at: dt.date) -> list[Any]:
+        def fail() -> Any:
+            raise ZeroDivisionError("PersonREL-0001 divided")
+
+        return [fail]
+
+    monkeypatch.setattr(releases, "table_builders", broken)
+    with pytest.raises(ZeroDivisionError):
+        release_build(release_id=release.pk)
+
+    release.refresh_from_db()
+    assert release.status == ReleaseStatus.FAILED
+    assert "ZeroDivisionError" in release.build_error and "PersonREL" not in release.build_error
+    with pytest.raises(ValidationError):
+        release_publish(actor=data.personas["programme_manager"], release=release)
+
+
+def test_a_release_still_being_built_cannot_be_published(data: World) -> None:
+    manager = data.personas["programme_manager"]
+    release = release_create(actor=manager, title="Not yet", as_at=AS_AT)
+
+    with pytest.raises(ValidationError) as error:
+        release_publish(actor=manager, release=release)
+    assert "built" in str(error.value)
+
+
+def test_the_database_refuses_to_change_or_delete_a_published_release(data: World) -> None:
+    manager = data.personas["programme_manager"]
+    release = release_publish(actor=manager, release=create(data))
+
+    # Past the services and the model: a plain UPDATE and DELETE are refused by the trigger.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        StatisticsRelease.objects.filter(pk=release.pk).update(title="Changed")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        StatisticsRelease.objects.filter(pk=release.pk).delete()
+    with pytest.raises(PublishedReleaseError):
+        release.save()
+    with pytest.raises(PublishedReleaseError):
+        release.delete()
+    release.refresh_from_db()
+    assert release.title == "Programme statistics 2019/20"
+
+
+def test_a_draft_can_still_be_changed_and_deleted_in_the_database(data: World) -> None:
+    release = create(data)
+
+    StatisticsRelease.objects.filter(pk=release.pk).update(title="Changed")
+    StatisticsRelease.objects.filter(pk=release.pk).delete()
+    assert not StatisticsRelease.objects.filter(pk=release.pk).exists()
