@@ -421,6 +421,10 @@ def demo_data_create(
     from desist.support.demo import demo_support_create
 
     counts |= demo_support_create(seed=seed, today=today)
+    # Past years of sessions, through `desist import sessions`, for the statistics.
+    from desist.statistics.demo import demo_history_create
+
+    counts |= demo_history_create(seed=seed, today=today)
     # Counts and seed only: the audit trail must not hold the made-up personal data either.
     audit_record(
         actor=None,
@@ -440,8 +444,10 @@ def demo_data_delete() -> dict[str, int]:
     counts: dict[str, int] = {}
     try:
         from desist.demo_delivery import demo_delivery_delete
+        from desist.statistics.demo import demo_history_delete
         from desist.support.demo import demo_support_delete
 
+        counts.update(demo_history_delete())
         counts.update(demo_support_delete())
         # Referrals, sessions and the rest refer to participants and users: they go first.
         counts.update(demo_delivery_delete(names))
