@@ -26,7 +26,7 @@ from desist.people.models import Participant
 from desist.statistics import api_figures, api_releases, exports
 from desist.statistics.constants import Breakdown
 from desist.statistics.selectors import active_participants_table, may_see_unpublished
-from desist.statistics.views import audit_unpublished_request
+from desist.statistics.services import audit_unpublished_request
 
 ANALYSTS = roles_policy(Role.ANALYST, Role.PROGRAMME_MANAGER)
 UNPUBLISHED_REFUSED = (

@@ -8,9 +8,6 @@ only). Anyone else asking for them is refused with a form error.
 
 from __future__ import annotations
 
-import datetime as dt
-
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -19,48 +16,15 @@ from django.views.decorators.http import require_GET
 from desist.accounts.constants import Role
 from desist.accounts.decorators import roles_required
 from desist.accounts.models import User
-from desist.audit.constants import Action
-from desist.audit.services import audit_record
 from desist.statistics import exports
 from desist.statistics.forms import ActiveParticipantsForm
 from desist.statistics.selectors import (
-    ActiveParticipantsTable,
     active_participants_table,
     may_see_unpublished,
 )
+from desist.statistics.services import audit_unpublished_request
 
 DOWNLOAD_FORMATS = ("csv", "xlsx", "ods")
-AUDIT_ENTITY = "statistics.active-participants"
-
-
-@transaction.atomic
-def audit_unpublished_request(
-    *,
-    actor: User | None,
-    channel: str,
-    as_at: dt.date,
-    by: str,
-    format: str,
-    table: ActiveParticipantsTable | None,
-) -> None:
-    """Record a request for figures before disclosure control: who, through what, which
-    table and, when it was refused, that it was (`table` None). Parameters and counts of
-    rows only, never the figures themselves or anyone's details."""
-    audit_record(
-        actor=actor,
-        action=Action.EXPORT,
-        entity=AUDIT_ENTITY,
-        entity_id="",
-        changes={
-            "unpublished": True,
-            "granted": table is not None,
-            "channel": channel,
-            "as_at": as_at.isoformat(),
-            "by": by,
-            "format": format,
-            "years": len(table.years) if table is not None else 0,
-        },
-    )
 
 
 @roles_required(Role.ANALYST, Role.PROGRAMME_MANAGER)

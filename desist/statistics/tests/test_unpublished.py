@@ -27,7 +27,7 @@ from desist.statistics import exports
 from desist.statistics.models import HistoricalSession
 from desist.statistics.selectors import active_participants_table
 from desist.statistics.tables import NOT_FOR_PUBLICATION
-from desist.statistics.views import AUDIT_ENTITY
+from desist.statistics.services import AUDIT_ENTITY
 
 NOW = dt.datetime(2025, 6, 15, 11, 0, tzinfo=dt.UTC)
 AS_AT = dt.date(2020, 3, 31)

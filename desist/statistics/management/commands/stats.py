@@ -20,7 +20,7 @@ from desist.accounts.models import User
 from desist.statistics import exports
 from desist.statistics.constants import Breakdown, ExportFormat
 from desist.statistics.selectors import active_participants_table, may_see_unpublished
-from desist.statistics.views import audit_unpublished_request
+from desist.statistics.services import audit_unpublished_request
 
 BINARY_FORMATS = frozenset({ExportFormat.XLSX, ExportFormat.ODS})
 
