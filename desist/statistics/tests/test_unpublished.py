@@ -26,8 +26,8 @@ from desist.audit.models import AuditEvent
 from desist.statistics import exports
 from desist.statistics.models import HistoricalSession
 from desist.statistics.selectors import active_participants_table
-from desist.statistics.tables import NOT_FOR_PUBLICATION
 from desist.statistics.services import AUDIT_ENTITY
+from desist.statistics.tables import NOT_FOR_PUBLICATION
 
 NOW = dt.datetime(2025, 6, 15, 11, 0, tzinfo=dt.UTC)
 AS_AT = dt.date(2020, 3, 31)
