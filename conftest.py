@@ -303,8 +303,22 @@ def allocated_world(world: World) -> World:
         description="Described.",
     )
     support = _support_records(world, personas, now)
+    from desist.statistics import releases
+    from desist.statistics.models import StatisticsRelease
+
+    # A draft statistics release with no tables (building real ones would cost every test here
+    # the whole set of statistics queries); its pages and API read it all the same.
+    release = StatisticsRelease.objects.create(
+        title="Walked release",
+        as_at=now.date(),
+        tables=[],
+        checksum=releases.checksum(now.date(), []),
+        created_by=personas["programme_manager"],
+        created_at=now,
+    )
     world.objects.update(
         **support,
+        release_uuid=release.uuid,
         practitioner_uuid=mine.uuid,
         referral_uuid=referral.uuid,
         allocation_uuid=allocation.uuid,

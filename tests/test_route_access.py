@@ -203,3 +203,13 @@ def test_no_route_lets_the_wrong_persona_in(allocated_world: World, persona: str
 def test_the_walk_reaches_participant_pages_and_the_api() -> None:
     names = {r.name for r in ROUTES}
     assert {"people:detail", "people:edit", "v1:participant-detail", "api-schema"} <= names
+
+
+def test_the_walk_reaches_a_real_statistics_release(allocated_world: World) -> None:
+    # The release pages are walked with a release that exists, so the readers' 200 and
+    # everyone else's 404 are both about a real record, not a random uuid.
+    route = next(r for r in ROUTES if r.name == "statistics:release_detail")
+    url = _url(route, allocated_world)
+
+    assert allocated_world.client_for("analyst").get(url).status_code == 200
+    assert allocated_world.client_for("supervising_officer").get(url).status_code == 404
