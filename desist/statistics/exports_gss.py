@@ -26,10 +26,12 @@ import warnings
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd  # type: ignore[import-untyped]
 from django.conf import settings
 
+from desist.statistics.charts import chart_png, chart_title
 from desist.statistics.tables import NOT_FOR_PUBLICATION, PublishedTable
 from desist_analytics import DisclosureOptions
 
@@ -239,6 +241,15 @@ def to_xlsx(document: ReleaseDocument) -> bytes:
             notes_table=notes_table,
             contentsheet_label="Contents",
         )
+    for i, table in enumerate(document.tables):
+        if table.chart:
+            # Beside the table, with the chart's title as its alternative text.
+            book.get_worksheet_by_name(sheet_name(i)).insert_image(
+                0,
+                len(table.columns) + 1,
+                f"{table.key}.png",
+                {"image_data": io.BytesIO(chart_png(table)), "description": chart_title(table)},
+            )
     book.set_properties(
         {
             "title": document.title,
@@ -292,11 +303,41 @@ def _fixed_zip(data: bytes, when: dt.date) -> bytes:
     return out.getvalue()
 
 
+def _ods_chart(spreadsheet: Any, table: PublishedTable, sheet: Sheet) -> Any:
+    """The chart of `table` as a picture in the sheet's shapes, to the right of its cells,
+    titled with the chart's title (its alternative text)."""
+    from odf.draw import Frame, Image  # type: ignore[import-untyped]
+    from odf.svg import Title as SvgTitle  # type: ignore[import-untyped]
+    from odf.table import Shapes  # type: ignore[import-untyped]
+
+    png = chart_png(table)
+    width, height = _png_size(png)
+    columns = max((len(row) for row in sheet.rows), default=1)
+    href = spreadsheet.addPicture(f"Pictures/{table.key}.png", mediatype="image/png", content=png)
+    frame = Frame(
+        name=f"Chart {table.key}",
+        x=f"{2.5 * (columns + 1):.2f}cm",
+        y="0cm",
+        width=f"{width / 100 * 2.54:.2f}cm",  # 100 dots per inch, as chart_png draws
+        height=f"{height / 100 * 2.54:.2f}cm",
+    )
+    frame.addElement(Image(href=href))
+    frame.addElement(SvgTitle(text=chart_title(table)))
+    shapes = Shapes()
+    shapes.addElement(frame)
+    return shapes
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    """Width and height in pixels, from the PNG header (IHDR comes first)."""
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
 def to_ods(document: ReleaseDocument) -> bytes:
     from odf.dc import Date, Description, Title  # type: ignore[import-untyped]
     from odf.meta import CreationDate  # type: ignore[import-untyped]
     from odf.opendocument import OpenDocumentSpreadsheet  # type: ignore[import-untyped]
-    from odf.table import Table, TableCell, TableRow  # type: ignore[import-untyped]
+    from odf.table import Table, TableCell, TableRow
     from odf.text import P  # type: ignore[import-untyped]
 
     spreadsheet = OpenDocumentSpreadsheet()
@@ -307,8 +348,11 @@ def to_ods(document: ReleaseDocument) -> bytes:
     )
     spreadsheet.meta.addElement(CreationDate(text=stamp))
     spreadsheet.meta.addElement(Date(text=stamp))
+    charts = {sheet_name(i): t for i, t in enumerate(document.tables) if t.chart}
     for sheet in sheets(document):
         table = Table(name=sheet.name)
+        if sheet.name in charts:
+            table.addElement(_ods_chart(spreadsheet, charts[sheet.name], sheet))
         for values in sheet.rows:
             row = TableRow()
             for value in values:
@@ -341,7 +385,8 @@ def _csv(rows: Sequence[Sequence[int | str]]) -> bytes:
 
 def csv_files(document: ReleaseDocument) -> dict[str, bytes]:
     """File name -> CSV bytes: cover, contents, notes, then one per table (header row first,
-    then one row per line of the table; no title rows, so each loads straight into a tool)."""
+    then one row per line of the table; no title rows, so each loads straight into a tool),
+    and charts/<table key>.png for each table with a chart."""
     numbers = note_numbers(document)
     lines = _cover_lines(document)
     cover_rows: list[list[str]] = [["field", "value"], ["title", document.title]]
@@ -375,6 +420,9 @@ def csv_files(document: ReleaseDocument) -> dict[str, bytes]:
     }
     for table in document.tables:
         files[f"{table.key}.csv"] = _csv([list(table.columns), *table.rows])
+    for table in document.tables:
+        if table.chart:
+            files[f"charts/{table.key}.png"] = chart_png(table)
     return files
 
 

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import zipfile
 from typing import Any
 
 import pytest
+from odf.draw import Image  # type: ignore[import-untyped]
 from odf.opendocument import load  # type: ignore[import-untyped]
 from odf.table import Table, TableCell, TableRow  # type: ignore[import-untyped]
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 
 from desist.statistics import exports_gss
+from desist.statistics.charts import chart_png, chart_title
 from desist.statistics.exports_gss import ReleaseDocument
 from desist.statistics.tables import PublishedTable
 
@@ -162,3 +165,57 @@ def test_a_table_without_rows_says_so_in_every_spreadsheet() -> None:
     last = [r for r in book["Table_1"].iter_rows(values_only=True) if any(r)][-1]
     assert last == ("No figures on or before this date", "[x]")
     assert sheets["Table_1"][-1] == ["No figures on or before this date", "[x]"]
+
+
+def charted() -> Any:
+    """The test document with a bar chart on the first table only."""
+    base = document()
+    first, second = base.tables
+    return ReleaseDocument(
+        title=base.title,
+        as_at=base.as_at,
+        checksum=base.checksum,
+        tables=(dataclasses.replace(first, chart="bar"), second),
+        published=base.published,
+    )
+
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_xlsx_carries_each_chart_as_a_picture_on_its_tables_sheet() -> None:
+    data = exports_gss.to_xlsx(charted())
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    pictures = [name for name in archive.namelist() if name.startswith("xl/media/")]
+
+    assert len(pictures) == 1  # one table has a chart, the other none
+    assert archive.read(pictures[0]) == chart_png(charted().tables[0])
+    book = load_workbook(io.BytesIO(data))
+    assert len(book["Table_1"]._images) == 1 and not book["Table_2"]._images
+    drawing = next(n for n in archive.namelist() if n.startswith("xl/drawings/drawing"))
+    assert chart_title(charted().tables[0]).encode() in archive.read(drawing)  # alt text
+
+
+def test_the_ods_carries_each_chart_as_a_picture_in_its_sheet() -> None:
+    data = exports_gss.to_ods(charted())
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    pictures = [name for name in archive.namelist() if name.startswith("Pictures/")]
+
+    assert len(pictures) == 1 and archive.read(pictures[0]).startswith(PNG)
+    tables = load(io.BytesIO(data)).spreadsheet.getElementsByType(Table)
+    assert [len(t.getElementsByType(Image)) for t in tables[3:]] == [1, 0]
+    assert chart_title(charted().tables[0]).encode() in archive.read("content.xml")
+
+
+def test_the_csv_zip_carries_each_chart_as_a_png_file() -> None:
+    archive = zipfile.ZipFile(io.BytesIO(exports_gss.to_csv_zip(charted())))
+
+    assert [n for n in archive.namelist() if n.startswith("charts/")] == [
+        "charts/active-participants.png"
+    ]
+    assert archive.read("charts/active-participants.png") == chart_png(charted().tables[0])
+
+
+def test_exports_with_charts_are_the_same_bytes_each_time() -> None:
+    for _, _, write in exports_gss.DOWNLOADS.values():
+        assert write(charted()) == write(charted())
