@@ -7,6 +7,7 @@ desist audit verify
 desist demo-data --participants N --seed S
 desist run-scheduled
 desist stats active-participants --as-at YYYY-MM-DD [--by ...] [--format ...]
+desist reoffending --index-events FILE --offences FILE --cohort-start ... [--by ...]
 """
 
 from __future__ import annotations

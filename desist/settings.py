@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "desist.notifications",
     "desist.support",
     "desist.statistics",
+    "desist.evaluation",
     "desist.api",
     "django_tasks",
     "django_tasks_db",

@@ -1,14 +1,20 @@
 """desist_analytics: the Django-free statistics library behind desist.
 
 Pure functions over plain values, arrays and data frames. Nothing here imports Django; the web
-application and the `desist` command call into it. Later capabilities (proven reoffending, Data
-Lab matching) add their public functions here.
+application and the `desist` command call into it. Later capabilities (Data Lab
+matching) add their public functions here.
 
 - `active_participants`: distinct people with an attended session, per financial year
   (METHODS.md section 1), returning `ActiveParticipants`.
 - `disclosure_control`: primary and secondary suppression or rounding of a table of counts
   (METHODS.md section 2), configured by `DisclosureOptions`, returning `ProtectedTable` whose
   entries carry a `Suppression` reason.
+- `proven_reoffending`: proven reoffending of a cohort (METHODS.md section 3) from
+  `IndexEvents` and `Offences` (made by `read_index_events` and `read_offences` from CSV or
+  Parquet, which raise `ReoffendingInputError`), configured by `ReoffendingOptions` (which
+  raise `ReoffendingOptionsError`), returning `ReoffendingResult` with a
+  `ReoffendingBreakdown` per breakdown value; `proven_reoffending_duckdb` gives the same
+  result from Parquet files larger than memory.
 """
 
 from desist_analytics._dates import financial_year, financial_year_start
@@ -19,14 +25,40 @@ from desist_analytics._disclosure import (
     disclosure_control,
 )
 from desist_analytics._participants import ActiveParticipants, active_participants
+from desist_analytics._reoffending import (
+    ReoffendingBreakdown,
+    ReoffendingOptions,
+    ReoffendingOptionsError,
+    ReoffendingResult,
+    proven_reoffending,
+)
+from desist_analytics._reoffending_duckdb import proven_reoffending_duckdb
+from desist_analytics._reoffending_io import (
+    IndexEvents,
+    Offences,
+    ReoffendingInputError,
+    read_index_events,
+    read_offences,
+)
 
 __all__ = [
     "ActiveParticipants",
     "DisclosureOptions",
+    "IndexEvents",
+    "Offences",
     "ProtectedTable",
+    "ReoffendingBreakdown",
+    "ReoffendingInputError",
+    "ReoffendingOptions",
+    "ReoffendingOptionsError",
+    "ReoffendingResult",
     "Suppression",
     "active_participants",
     "disclosure_control",
     "financial_year",
     "financial_year_start",
+    "proven_reoffending",
+    "proven_reoffending_duckdb",
+    "read_index_events",
+    "read_offences",
 ]
