@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("desist.delivery.urls")),
     path("", include("desist.support.urls")),
     path("statistics/", include("desist.statistics.urls")),
+    path("evaluation/", include("desist.evaluation.urls")),
     path("accounts/", include("allauth.urls")),
     path("api/", include("desist.api.urls")),
     path("admin/", admin.site.urls),

@@ -49,6 +49,17 @@ Y_LABELS: dict[str, str] = {
     "time-to-first-session": "Days",
     "attendance": "Per cent",
 }
+# Families of tables named by a key prefix: the reoffending rate by each breakdown.
+Y_LABEL_PREFIXES: dict[str, str] = {"reoffending-rate-": "Per cent"}
+
+
+def y_label(table: PublishedTable) -> str:
+    """What the y axis of the table's chart measures ("Count" unless the key says otherwise)."""
+    if table.key in Y_LABELS:
+        return Y_LABELS[table.key]
+    prefixes = (label for prefix, label in Y_LABEL_PREFIXES.items() if table.key.startswith(prefix))
+    return next(prefixes, "Count")
+
 
 _RC: Any = {
     "svg.hashsalt": "desist-statistics",
@@ -142,7 +153,7 @@ def _draw(table: PublishedTable) -> Figure:
             )
     axes.set_xticks(positions, categories)
     axes.set_xlabel(table.columns[0])
-    axes.set_ylabel(Y_LABELS.get(table.key, "Count"))
+    axes.set_ylabel(y_label(table))
     axes.set_ylim(bottom=0)
     axes.grid(axis="y", color=GRID_COLOUR, linewidth=0.5)
     axes.set_axisbelow(True)

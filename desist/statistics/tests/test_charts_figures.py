@@ -3,6 +3,7 @@ and say so."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import xml.etree.ElementTree as ET
 
@@ -12,6 +13,7 @@ from desist.statistics.charts import (
     chart_png,
     chart_series,
     chart_svg,
+    y_label,
 )
 from desist.statistics.tables import PublishedTable
 
@@ -118,3 +120,13 @@ def test_two_charts_on_one_page_do_not_share_ids() -> None:
 
 def test_png_export_is_a_png_image() -> None:
     assert chart_png(SHOWN).startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_the_y_axis_says_per_cent_for_rates_and_count_otherwise() -> None:
+    def table(key: str) -> PublishedTable:
+        return dataclasses.replace(SHOWN, key=key)
+
+    assert y_label(table("attendance")) == "Per cent"
+    assert y_label(table("reoffending-rate-sex")) == "Per cent"
+    assert y_label(table("time-to-first-session")) == "Days"
+    assert y_label(table("referrals-by-strand")) == "Count"

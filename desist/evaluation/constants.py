@@ -1,0 +1,29 @@
+from django.db import models
+
+
+class RunStatus(models.TextChoices):
+    """Where a proven reoffending run on uploaded files has got to."""
+
+    QUEUED = "queued", "Waiting to start"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Could not be run"
+
+
+# The statuses after which nothing more happens to a run (its uploaded files are gone).
+FINISHED: frozenset[str] = frozenset({RunStatus.DONE, RunStatus.FAILED})
+
+
+# Labels for ReoffendingOptions.JURISDICTIONS and .BREAKDOWNS (the library's codes).
+JURISDICTION_LABELS: dict[str, str] = {
+    "ew": "England and Wales",
+    "ni": "Northern Ireland",
+}
+BREAKDOWN_LABELS: dict[str, str] = {
+    "adult-youth": "Adult or youth",
+    "sex": "Sex",
+    "age-band": "Age band on the index date",
+    "index-disposal": "Index disposal",
+    "offence-group": "Index offence group",
+    "previous-offences": "Previous offences",
+}

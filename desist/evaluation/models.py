@@ -1,0 +1,74 @@
+"""Evaluation: proven reoffending runs on files an analyst uploads."""
+
+from __future__ import annotations
+
+import uuid as uuid_lib
+
+from django.conf import settings
+from django.db import models
+
+from desist.evaluation.constants import FINISHED, RunStatus
+
+# The upload fields: large, and held only until the run ends, so lists never load them.
+FILE_FIELDS = ("index_events_data", "offences_data")
+
+
+class ReoffendingRunQuerySet(models.QuerySet["ReoffendingRun"]):
+    def without_files(self) -> ReoffendingRunQuerySet:
+        """The runs without their uploaded bytes (every page reads runs this way)."""
+        return self.defer(*FILE_FIELDS)
+
+
+class ReoffendingRun(models.Model):
+    """Proven reoffending (METHODS.md section 3) of a cohort, computed by a background task
+    (`desist.evaluation.tasks.run_reoffending`) from two files uploaded by an analyst or
+    programme manager.
+
+    The uploaded bytes are kept only from the upload until the run ends: done or failed, they
+    are emptied, so offence records do not stay in the database. What is kept is the options
+    (`ReoffendingOptions.to_dict()`) and the result (`ReoffendingResult.to_dict()`): counts
+    and measures of the cohort and its breakdowns, never a row per person. The exact counts
+    are stored; pages show them only after disclosure control.
+    """
+
+    uuid = models.UUIDField(default=uuid_lib.uuid4, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Per cent done, 0 to 100.")
+    error = models.TextField(
+        blank=True,
+        help_text="Why the run failed, for the person who ran it: the file, row and column of "
+        "a problem in the data, a problem with the options, or only the kind of error.",
+    )
+    options = models.JSONField(help_text="ReoffendingOptions.to_dict().")
+    result = models.JSONField(
+        null=True, blank=True, help_text="ReoffendingResult.to_dict(): aggregates only."
+    )
+    index_events_name = models.CharField(max_length=255)
+    index_events_data = models.BinaryField(
+        default=b"", help_text="The uploaded file, emptied when the run ends."
+    )
+    offences_name = models.CharField(max_length=255)
+    offences_data = models.BinaryField(
+        default=b"", help_text="The uploaded file, emptied when the run ends."
+    )
+
+    objects = ReoffendingRunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Proven reoffending run {self.uuid} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED
+
+    @property
+    def is_done(self) -> bool:
+        return self.status == RunStatus.DONE

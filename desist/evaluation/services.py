@@ -1,0 +1,308 @@
+"""Writes for proven reoffending runs on uploaded files: create (stored at once with the two
+files; computed by a background task queued on commit) and execute (that task's work).
+
+Runs are aggregate statistics: the stored result holds counts and measures of the cohort and
+its breakdowns, never a row per person, and the uploaded files are emptied when the run ends.
+Audit records carry the options, file names and sizes, and counts, never a person id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from desist.accounts.constants import Role
+from desist.accounts.models import User
+from desist.audit.constants import Action
+from desist.audit.services import audit_change
+from desist.evaluation.constants import RunStatus
+from desist.evaluation.models import ReoffendingRun
+from desist_analytics import (
+    ReoffendingInputError,
+    ReoffendingOptions,
+    ReoffendingOptionsError,
+    proven_reoffending,
+    read_index_events,
+    read_offences,
+)
+
+SUFFIXES = (".csv", ".parquet")
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+NAME_MAX = 255
+ERROR_MAX = 2000
+# Progress, per cent, after each step of a run.
+READ_INDEX_EVENTS = 10
+READ_OFFENCES = 40
+COMPUTED = 70
+STORED = 100
+
+# Which form field an options problem is about, from the start of its message.
+_OPTION_FIELDS = (
+    ("the extract date", "extract_date"),
+    ("the cohort ends", "cohort_end"),
+    ("cohort_start", "cohort_start"),
+    ("cohort_end", "cohort_end"),
+    ("extract_date", "extract_date"),
+    ("follow_up_months", "follow_up_months"),
+    ("waiting_months", "waiting_months"),
+    ("unknown jurisdiction", "jurisdiction"),
+    ("unknown breakdown", "by"),
+    ("a breakdown", "by"),
+)
+
+
+def may_run_reoffending(user: User) -> bool:
+    return bool(user.has_role(Role.ANALYST, Role.PROGRAMME_MANAGER))
+
+
+def sentence(text: str) -> str:
+    """A library message as a sentence: capital first letter, full stop at the end."""
+    text = text.strip()
+    if not text:
+        return text
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def options_field(error: ReoffendingOptionsError) -> str | None:
+    """The form field an options problem is about, or None for the form as a whole."""
+    message = str(error)
+    for start, name in _OPTION_FIELDS:
+        if message.startswith(start):
+            return name
+    return None
+
+
+def reoffending_options(values: Mapping[str, Any]) -> ReoffendingOptions:
+    """`ReoffendingOptions(**values)`, its problems raised as a ValidationError on the field
+    they are about (so a form shows them where the user can put them right)."""
+    try:
+        return ReoffendingOptions(**values)
+    except ReoffendingOptionsError as error:
+        raise ValidationError({options_field(error) or "__all__": [sentence(str(error))]}) from None
+
+
+def upload_errors(upload: UploadedFile | None) -> list[str]:
+    """What is wrong with an uploaded file (nothing: an empty list)."""
+    if upload is None:
+        return ["Choose a file"]
+    name = upload.name or ""
+    if Path(name).suffix.lower() not in SUFFIXES:
+        return ["The file must be a CSV (.csv) or Parquet (.parquet) file"]
+    if not upload.size:
+        return ["The file is empty"]
+    if upload.size > MAX_UPLOAD_BYTES:
+        return [f"The file must be smaller than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"]
+    return []
+
+
+def _safe_name(name: str) -> str:
+    """The file's own name, without folders and with only plain characters, so it can be
+    shown and used inside a temporary directory."""
+    base = Path(name.replace("\\", "/")).name
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(base).stem).strip("._") or "file"
+    suffix = Path(base).suffix.lower()
+    return (stem[: NAME_MAX - len(suffix)] + suffix)[:NAME_MAX]
+
+
+def _read(upload: UploadedFile) -> bytes:
+    return b"".join(upload.chunks())
+
+
+@transaction.atomic
+def reoffending_run_create(
+    *,
+    actor: User,
+    index_events_file: UploadedFile | None,
+    offences_file: UploadedFile | None,
+    options: ReoffendingOptions,
+) -> ReoffendingRun:
+    """Store a run with its two files as "waiting to start", audited, and queue the
+    background task (`desist.evaluation.tasks.run_reoffending`) for when this commits.
+
+    Raises:
+        PermissionDenied: the actor is neither an analyst nor a programme manager.
+        ValidationError: a file that is missing, of the wrong kind, empty or too large (on
+            `index_events_file` or `offences_file`). The options are checked when they are
+            made (`reoffending_options`).
+    """
+    if not may_run_reoffending(actor):
+        raise PermissionDenied("Only analysts and programme managers can run proven reoffending.")
+    errors: dict[str, list[str]] = {}
+    if problems := upload_errors(index_events_file):
+        errors["index_events_file"] = problems
+    if problems := upload_errors(offences_file):
+        errors["offences_file"] = problems
+    if errors or index_events_file is None or offences_file is None:
+        raise ValidationError(errors)
+    run = ReoffendingRun.objects.create(
+        created_by=actor,
+        created_at=timezone.now(),
+        status=RunStatus.QUEUED,
+        options=options.to_dict(),
+        index_events_name=_safe_name(index_events_file.name or ""),
+        index_events_data=_read(index_events_file),
+        offences_name=_safe_name(offences_file.name or ""),
+        offences_data=_read(offences_file),
+    )
+    audit_change(
+        actor=actor,
+        obj=run,
+        action=Action.CREATE,
+        changes={
+            "status": RunStatus.QUEUED.value,
+            "options": run.options,
+            "index_events_file": run.index_events_name,
+            "index_events_bytes": index_events_file.size,
+            "offences_file": run.offences_name,
+            "offences_bytes": offences_file.size,
+        },
+    )
+    from desist.evaluation.tasks import run_reoffending  # the task module imports this one
+
+    run_id = run.pk
+    transaction.on_commit(lambda: run_reoffending.enqueue(run_id))
+    return run
+
+
+def _progress(run_id: int, done: int) -> None:
+    # Its own short transaction (autocommit), so the run's page shows it at once.
+    ReoffendingRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(progress=done)
+
+
+def _start(run_id: int) -> ReoffendingRun | None:
+    """Claim a waiting run (only one worker can): None when it is not waiting."""
+    with transaction.atomic():
+        claimed = ReoffendingRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
+            status=RunStatus.RUNNING, progress=0
+        )
+    if not claimed:
+        return None
+    return ReoffendingRun.objects.get(pk=run_id)
+
+
+def _error_text(error: Exception, names: Mapping[str, str]) -> str:
+    """What the user is told: a data or options problem in full (it names the file, row and
+    column, and the temporary folder is replaced by the name of the uploaded file); any other
+    error only by its kind, since its message could quote data."""
+    if isinstance(error, ReoffendingOptionsError):
+        return sentence(str(error))[:ERROR_MAX]
+    if isinstance(error, ReoffendingInputError):
+        text = str(error)
+        for temporary, original in names.items():
+            text = text.replace(temporary, original)
+        return text[:ERROR_MAX]
+    return f"The run could not be completed ({type(error).__name__}). Start a new run."
+
+
+def reoffending_run_execute(*, run_id: int) -> ReoffendingRun | None:
+    """Compute a waiting run: write its files to a temporary directory (under their own
+    names), read them, compute proven reoffending, store the result (aggregates only), and
+    empty the files, recording progress after each step (10 index events read, 40 offences
+    read, 70 computed, 100 stored). Audited on behalf of the person who asked for it.
+
+    Safe to run twice: a run that is not waiting is left alone (None). Problems with the data
+    or the options mark the run failed with their message; any other error marks it failed
+    with only the kind of error, and is raised again. Either way the files are emptied."""
+    run = _start(run_id)
+    if run is None:
+        return None
+    try:
+        with tempfile.TemporaryDirectory(prefix="desist-reoffending-") as folder:
+            index_path = Path(folder, "index-events", run.index_events_name)
+            offences_path = Path(folder, "offences", run.offences_name)
+            names = {str(index_path): run.index_events_name, str(offences_path): run.offences_name}
+            for path, data in (
+                (index_path, run.index_events_data),
+                (offences_path, run.offences_data),
+            ):
+                path.parent.mkdir()
+                path.write_bytes(bytes(data))
+            try:
+                options = _options_from(run.options)
+                index_events = read_index_events(index_path)
+                _progress(run_id, READ_INDEX_EVENTS)
+                offences = read_offences(offences_path)
+                _progress(run_id, READ_OFFENCES)
+                result = proven_reoffending(index_events, offences, options).to_dict()
+                _progress(run_id, COMPUTED)
+            except (ReoffendingInputError, ReoffendingOptionsError) as error:
+                return _run_failed(run_id, _error_text(error, names))
+    except Exception as error:
+        _run_failed(run_id, _error_text(error, {}))
+        raise
+    return _run_done(run_id, result)
+
+
+def _options_from(stored: Mapping[str, Any]) -> ReoffendingOptions:
+    values = dict(stored)
+    for name in ("cohort_start", "cohort_end", "extract_date"):
+        values[name] = dt.date.fromisoformat(values[name])
+    values["by"] = tuple(values.get("by", ()))
+    return ReoffendingOptions(**values)
+
+
+@transaction.atomic
+def _run_done(run_id: int, result: dict[str, Any]) -> ReoffendingRun | None:
+    locked = ReoffendingRun.objects.select_for_update().without_files().get(pk=run_id)
+    if locked.status != RunStatus.RUNNING:
+        return None
+    locked.status = RunStatus.DONE
+    locked.progress = STORED
+    locked.result = result
+    locked.finished_at = timezone.now()
+    locked.index_events_data = b""
+    locked.offences_data = b""
+    locked.save(
+        update_fields=[
+            "status",
+            "progress",
+            "result",
+            "finished_at",
+            "index_events_data",
+            "offences_data",
+        ]
+    )
+    audit_change(
+        actor=locked.created_by,
+        obj=locked,
+        action=Action.UPDATE,
+        changes={
+            "status": [RunStatus.RUNNING.value, RunStatus.DONE.value],
+            "cohort_size": result["cohort_size"],
+            "reoffenders": result["reoffenders"],
+            "reoffences": result["reoffences"],
+        },
+    )
+    return locked
+
+
+@transaction.atomic
+def _run_failed(run_id: int, reason: str) -> ReoffendingRun | None:
+    updated = ReoffendingRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(
+        status=RunStatus.FAILED,
+        error=reason,
+        finished_at=timezone.now(),
+        index_events_data=b"",
+        offences_data=b"",
+    )
+    if not updated:
+        return None
+    run = ReoffendingRun.objects.without_files().get(pk=run_id)
+    # The kind of failure only: the message can quote a value from the files.
+    audit_change(
+        actor=run.created_by,
+        obj=run,
+        action=Action.UPDATE,
+        changes={"status": [RunStatus.RUNNING.value, RunStatus.FAILED.value]},
+    )
+    return run

@@ -1,0 +1,15 @@
+"""Background work for evaluation: proven reoffending on uploaded files (seconds to minutes on
+a large cohort), so the page that asks for it answers at once and shows progress."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from desist.evaluation import services
+
+
+@task()
+def run_reoffending(run_id: int) -> str:
+    """Compute one run. Safe to run twice: a run that is not waiting is left alone."""
+    run = services.reoffending_run_execute(run_id=run_id)
+    return "skipped" if run is None else str(run.status)
