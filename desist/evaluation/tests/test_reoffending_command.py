@@ -164,3 +164,38 @@ def test_a_file_that_is_not_there_or_not_csv_or_parquet(
     files["offences"].write_text("x")
     with pytest.raises(CommandError, match=r"\.csv or \.parquet"):
         run(files)
+
+
+def test_the_example_files_in_the_docs_run(tmp_path: Path) -> None:
+    examples = Path(__file__).resolve().parents[3] / "docs" / "examples"
+    files = {
+        "index": examples / "reoffending-index-events.csv",
+        "offences": examples / "reoffending-offences.csv",
+    }
+    people = tmp_path / "people.csv"
+    out = io.StringIO()
+    call_command(
+        "reoffending",
+        "--index-events",
+        str(files["index"]),
+        "--offences",
+        str(files["offences"]),
+        "--cohort-start",
+        "2023-04-01",
+        "--cohort-end",
+        "2024-03-31",
+        "--extract-date",
+        "2025-09-30",
+        "--format",
+        "json",
+        "--per-person",
+        str(people),
+        stdout=out,
+    )
+    document = json.loads(out.getvalue())
+    rows = list(csv.DictReader(people.open()))
+
+    # One index event per person, all inside the cohort year: everyone is in the cohort.
+    assert document["cohort_size"] == len(files["index"].read_text().splitlines()) - 1 == len(rows)
+    assert document["reoffenders"] == sum(row["reoffended"] == "true" for row in rows) > 0
+    assert document["reoffences"] == sum(int(row["reoffences"]) for row in rows)
