@@ -61,9 +61,7 @@ def existing_file(text: str, flag: str) -> Path:
     path = Path(text)
     if not path.is_file():
         raise CommandError(f"{flag}: no such file: {text}")
-    if path.suffix.lower() not in (".csv", ".parquet"):
-        raise CommandError(f"{flag}: {text} must be a .csv or .parquet file.")
-    return path
+    return path  # the file type (by its name) is the reader's to check
 
 
 class Command(BaseCommand):
