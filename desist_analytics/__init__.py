@@ -35,6 +35,7 @@ from desist_analytics._reoffending import (
 from desist_analytics._reoffending_duckdb import proven_reoffending_duckdb
 from desist_analytics._reoffending_io import (
     IndexEvents,
+    InputProblem,
     Offences,
     ReoffendingInputError,
     read_index_events,
@@ -45,6 +46,7 @@ __all__ = [
     "ActiveParticipants",
     "DisclosureOptions",
     "IndexEvents",
+    "InputProblem",
     "Offences",
     "ProtectedTable",
     "ReoffendingBreakdown",

@@ -10,6 +10,20 @@ class RunStatus(models.TextChoices):
     FAILED = "failed", "Could not be run"
 
 
+class IndexSource(models.TextChoices):
+    """Where a run's index events come from."""
+
+    FILE = "file", "A file you upload"
+    PARTICIPANTS = "participants", "The programme's participants"
+
+
+class LinkedBy(models.TextChoices):
+    """Which identifier in the offences file names a participant (runs on the participants)."""
+
+    PSEUDONYM = "pseudonym", "Participant pseudonym"
+    PNC_NUMBER = "pnc_number", "PNC number"
+
+
 # The statuses after which nothing more happens to a run (its uploaded files are gone).
 FINISHED: frozenset[str] = frozenset({RunStatus.DONE, RunStatus.FAILED})
 

@@ -1,4 +1,5 @@
-"""The form that starts a proven reoffending run: two files and the options."""
+"""The form that starts a proven reoffending run: where the index events come from (a file, or
+the programme's participants), the offences file, and the options."""
 
 from __future__ import annotations
 
@@ -8,8 +9,15 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
+from desist.accounts.models import User
 from desist.evaluation import services
-from desist.evaluation.constants import BREAKDOWN_LABELS, JURISDICTION_LABELS
+from desist.evaluation.constants import (
+    BREAKDOWN_LABELS,
+    JURISDICTION_LABELS,
+    IndexSource,
+    LinkedBy,
+)
+from desist.evaluation.linkage import may_link_by
 from desist.forms import DateInput, GovUKForm, add_service_errors
 from desist_analytics import ReoffendingOptions
 
@@ -37,18 +45,36 @@ def _date(label: str, help_text: str, required: str) -> forms.DateField:
 
 
 class ReoffendingRunForm(GovUKForm):
+    index_source = forms.ChoiceField(
+        label="Index events",
+        help_text="The programme's participants: each one's release from custody (licence "
+        "start, or the end of a custodial sentence) or community order start, from their "
+        "legal bases.",
+        choices=IndexSource.choices,
+        initial=IndexSource.FILE,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose where the index events come from"},
+    )
     index_events_file = forms.FileField(
         label="Index events file",
-        help_text="CSV (.csv) or Parquet (.parquet), up to 200 MB. Columns person_id, "
-        "event_type, event_date, date_of_birth and sex; offence_group and previous_offences "
-        "if you have them.",
-        error_messages={"required": "Choose the index events file"},
+        help_text="Only when the index events come from a file. CSV (.csv) or Parquet "
+        "(.parquet), up to 200 MB. Columns person_id, event_type, event_date, date_of_birth "
+        "and sex; offence_group and previous_offences if you have them.",
+        required=False,
     )
     offences_file = forms.FileField(
         label="Offences file",
         help_text="CSV (.csv) or Parquet (.parquet), up to 200 MB. Columns person_id, "
         "offence_date, disposal_date, disposal_type and is_breach.",
         error_messages={"required": "Choose the offences file"},
+    )
+    linked_by = forms.ChoiceField(
+        label="In a run on the participants, the offences file's person_id is the",
+        help_text="Offences of anyone who is not a participant are left out and counted.",
+        choices=[(LinkedBy.PSEUDONYM.value, LinkedBy.PSEUDONYM.label)],
+        initial=LinkedBy.PSEUDONYM,
+        widget=forms.RadioSelect,
+        required=False,
     )
     cohort_start = _date(
         "Cohort start",
@@ -117,8 +143,10 @@ class ReoffendingRunForm(GovUKForm):
         required=False,
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        linked_by: Any = self.fields["linked_by"]
+        linked_by.choices = [(c, label) for c, label in LinkedBy.choices if may_link_by(user, c)]
         for name in ("index_events_file", "offences_file"):
             self.fields[name].widget.attrs["class"] = "govuk-file-upload"
             self.fields[name].widget.attrs["accept"] = ".csv,.parquet"
@@ -129,7 +157,12 @@ class ReoffendingRunForm(GovUKForm):
             raise forms.ValidationError(problems[0])
         return upload
 
-    def clean_index_events_file(self) -> UploadedFile:
+    def clean_index_events_file(self) -> UploadedFile | None:
+        upload: UploadedFile | None = self.cleaned_data.get("index_events_file")
+        if self.data.get("index_source") == IndexSource.PARTICIPANTS:
+            return upload  # the service says it is not wanted
+        if upload is None:
+            raise forms.ValidationError("Choose the index events file")
         return self._upload("index_events_file")
 
     def clean_offences_file(self) -> UploadedFile:

@@ -1,4 +1,5 @@
-"""Evaluation: proven reoffending runs on files an analyst uploads."""
+"""Evaluation: proven reoffending runs on files an analyst uploads, or on the programme's
+participants linked to an uploaded offences file."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import uuid as uuid_lib
 from django.conf import settings
 from django.db import models
 
-from desist.evaluation.constants import FINISHED, RunStatus
+from desist.evaluation.constants import FINISHED, IndexSource, LinkedBy, RunStatus
 
 # The upload fields: large, and held only until the run ends, so lists never load them.
 FILE_FIELDS = ("index_events_data", "offences_data")
@@ -22,7 +23,9 @@ class ReoffendingRunQuerySet(models.QuerySet["ReoffendingRun"]):
 class ReoffendingRun(models.Model):
     """Proven reoffending (METHODS.md section 3) of a cohort, computed by a background task
     (`desist.evaluation.tasks.run_reoffending`) from two files uploaded by an analyst or
-    programme manager.
+    programme manager, or from the programme's participants (index events from their legal
+    bases, read when the run starts) and an uploaded offences file linked to them
+    (`desist.evaluation.linkage`).
 
     The uploaded bytes are kept only from the upload until the run ends: done or failed, they
     are emptied, so offence records do not stay in the database. What is kept is the options
@@ -48,7 +51,16 @@ class ReoffendingRun(models.Model):
     result = models.JSONField(
         null=True, blank=True, help_text="ReoffendingResult.to_dict(): aggregates only."
     )
-    index_events_name = models.CharField(max_length=255)
+    index_source = models.CharField(
+        max_length=12, choices=IndexSource.choices, default=IndexSource.FILE
+    )
+    linked_by = models.CharField(
+        max_length=10,
+        choices=LinkedBy.choices,
+        blank=True,
+        help_text="For a run on the participants: the identifier in the offences file.",
+    )
+    index_events_name = models.CharField(max_length=255, blank=True)
     index_events_data = models.BinaryField(
         default=b"", help_text="The uploaded file, emptied when the run ends."
     )

@@ -1,5 +1,7 @@
-"""Writes for proven reoffending runs on uploaded files: create (stored at once with the two
-files; computed by a background task queued on commit) and execute (that task's work).
+"""Writes for proven reoffending runs: create (stored at once with the uploaded files;
+computed by a background task queued on commit) and execute (that task's work). A run's index
+events come from an uploaded file or from the programme's participants (their legal bases,
+read when the run starts), whose offences file is linked to them (`desist.evaluation.linkage`).
 
 Runs are aggregate statistics: the stored result holds counts and measures of the cohort and
 its breakdowns, never a row per person, and the uploaded files are emptied when the run ends.
@@ -24,9 +26,18 @@ from desist.accounts.constants import Role
 from desist.accounts.models import User
 from desist.audit.constants import Action
 from desist.audit.services import audit_change
-from desist.evaluation.constants import RunStatus
+from desist.evaluation.constants import BREAKDOWN_LABELS, IndexSource, LinkedBy, RunStatus
+from desist.evaluation.linkage import (
+    NEEDS_A_FILE,
+    LinkedOffences,
+    link_offences,
+    may_link_by,
+    participant_index_events,
+)
 from desist.evaluation.models import ReoffendingRun
 from desist_analytics import (
+    IndexEvents,
+    Offences,
     ReoffendingInputError,
     ReoffendingOptions,
     ReoffendingOptionsError,
@@ -125,53 +136,100 @@ def reoffending_run_create(
     index_events_file: UploadedFile | None,
     offences_file: UploadedFile | None,
     options: ReoffendingOptions,
+    index_source: str = IndexSource.FILE,
+    linked_by: str = "",
 ) -> ReoffendingRun:
-    """Store a run with its two files as "waiting to start", audited, and queue the
-    background task (`desist.evaluation.tasks.run_reoffending`) for when this commits.
+    """Store a run with its files as "waiting to start", audited, and queue the background
+    task (`desist.evaluation.tasks.run_reoffending`) for when this commits.
+
+    With `index_source` "participants" the index events come from the programme's
+    participants when the run starts, so there is no index events file, and `linked_by`
+    (pseudonym, or PNC number for programme managers) says which identifier the offences
+    file's `person_id` column holds.
 
     Raises:
         PermissionDenied: the actor is neither an analyst nor a programme manager.
         ValidationError: a file that is missing, of the wrong kind, empty or too large (on
-            `index_events_file` or `offences_file`). The options are checked when they are
-            made (`reoffending_options`).
+            `index_events_file` or `offences_file`); an index events file given for a run on
+            the participants; a missing or forbidden `linked_by`; a breakdown the
+            participants' records cannot give (on `by`). The options themselves are checked
+            when they are made (`reoffending_options`).
     """
     if not may_run_reoffending(actor):
         raise PermissionDenied("Only analysts and programme managers can run proven reoffending.")
     errors: dict[str, list[str]] = {}
-    if problems := upload_errors(index_events_file):
+    on_participants = index_source == IndexSource.PARTICIPANTS
+    if index_source not in IndexSource.values:
+        errors["index_source"] = ["Choose where the index events come from"]
+    elif on_participants:
+        errors.update(_participant_run_errors(actor, index_events_file, linked_by, options))
+    elif problems := upload_errors(index_events_file):
         errors["index_events_file"] = problems
     if problems := upload_errors(offences_file):
         errors["offences_file"] = problems
-    if errors or index_events_file is None or offences_file is None:
+    if errors or offences_file is None:
         raise ValidationError(errors)
+    index_name, index_data, index_bytes = "", b"", 0
+    if index_events_file is not None and not on_participants:
+        index_name = _safe_name(index_events_file.name or "")
+        index_data, index_bytes = _read(index_events_file), index_events_file.size or 0
     run = ReoffendingRun.objects.create(
         created_by=actor,
         created_at=timezone.now(),
         status=RunStatus.QUEUED,
         options=options.to_dict(),
-        index_events_name=_safe_name(index_events_file.name or ""),
-        index_events_data=_read(index_events_file),
+        index_source=index_source,
+        linked_by=linked_by if on_participants else "",
+        index_events_name=index_name,
+        index_events_data=index_data,
         offences_name=_safe_name(offences_file.name or ""),
         offences_data=_read(offences_file),
     )
-    audit_change(
-        actor=actor,
-        obj=run,
-        action=Action.CREATE,
-        changes={
-            "status": RunStatus.QUEUED.value,
-            "options": run.options,
-            "index_events_file": run.index_events_name,
-            "index_events_bytes": index_events_file.size,
-            "offences_file": run.offences_name,
-            "offences_bytes": offences_file.size,
-        },
-    )
+    changes: dict[str, Any] = {
+        "status": RunStatus.QUEUED.value,
+        "options": run.options,
+        "index_source": run.index_source,
+    }
+    if on_participants:
+        changes["linked_by"] = run.linked_by
+    else:
+        changes["index_events_file"] = run.index_events_name
+        changes["index_events_bytes"] = index_bytes
+    changes["offences_file"] = run.offences_name
+    changes["offences_bytes"] = offences_file.size
+    audit_change(actor=actor, obj=run, action=Action.CREATE, changes=changes)
     from desist.evaluation.tasks import run_reoffending  # the task module imports this one
 
     run_id = run.pk
     transaction.on_commit(lambda: run_reoffending.enqueue(run_id))
     return run
+
+
+def _participant_run_errors(
+    actor: User,
+    index_events_file: UploadedFile | None,
+    linked_by: str,
+    options: ReoffendingOptions,
+) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if index_events_file is not None:
+        errors["index_events_file"] = [
+            "Remove the index events file: a run on the participants takes their index "
+            "events from their legal bases"
+        ]
+    if linked_by not in LinkedBy.values:
+        errors["linked_by"] = ["Choose which identifier the offences file uses"]
+    elif not may_link_by(actor, linked_by):
+        errors["linked_by"] = [
+            "Only programme managers can link offences by PNC number: use the pseudonym"
+        ]
+    if wanted := [b for b in options.by if b in NEEDS_A_FILE]:
+        names = " and ".join(BREAKDOWN_LABELS[b].lower() for b in wanted)
+        errors["by"] = [
+            f"Participants' records hold no {names}: choose other breakdowns, or upload an "
+            "index events file with those columns"
+        ]
+    return errors
 
 
 def _progress(run_id: int, done: int) -> None:
@@ -206,9 +264,11 @@ def _error_text(error: Exception, names: Mapping[str, str]) -> str:
 
 def reoffending_run_execute(*, run_id: int) -> ReoffendingRun | None:
     """Compute a waiting run: write its files to a temporary directory (under their own
-    names), read them, compute proven reoffending, store the result (aggregates only), and
-    empty the files, recording progress after each step (10 index events read, 40 offences
-    read, 70 computed, 100 stored). Audited on behalf of the person who asked for it.
+    names), read them (or the participants' index events and the offences linked to them),
+    compute proven reoffending, store the result (aggregates only, with how the offences
+    file was linked), and empty the files, recording progress after each step (10 index
+    events read, 40 offences read, 70 computed, 100 stored). Audited on behalf of the person
+    who asked for it.
 
     Safe to run twice: a run that is not waiting is left alone (None). Problems with the data
     or the options mark the run failed with their message; any other error marks it failed
@@ -218,22 +278,35 @@ def reoffending_run_execute(*, run_id: int) -> ReoffendingRun | None:
         return None
     try:
         with tempfile.TemporaryDirectory(prefix="desist-reoffending-") as folder:
-            index_path = Path(folder, "index-events", run.index_events_name)
             offences_path = Path(folder, "offences", run.offences_name)
-            names = {str(index_path): run.index_events_name, str(offences_path): run.offences_name}
-            for path, data in (
-                (index_path, run.index_events_data),
-                (offences_path, run.offences_data),
-            ):
-                path.parent.mkdir()
-                path.write_bytes(bytes(data))
+            offences_path.parent.mkdir()
+            offences_path.write_bytes(bytes(run.offences_data))
+            names = {str(offences_path): run.offences_name}
+            if run.index_source == IndexSource.FILE:
+                index_path = Path(folder, "index-events", run.index_events_name)
+                index_path.parent.mkdir()
+                index_path.write_bytes(bytes(run.index_events_data))
+                names[str(index_path)] = run.index_events_name
             try:
                 options = _options_from(run.options)
-                index_events = read_index_events(index_path)
+                linkage: dict[str, int] = {}
+                index_events: IndexEvents
+                if run.index_source == IndexSource.FILE:
+                    index_events = read_index_events(index_path)
+                else:
+                    from_participants = participant_index_events(run.created_by)
+                    index_events = from_participants.events
+                    linkage["participants"] = from_participants.participants
                 _progress(run_id, READ_INDEX_EVENTS)
-                offences = read_offences(offences_path)
+                offences: Offences = read_offences(offences_path)
+                if run.index_source == IndexSource.PARTICIPANTS:
+                    linked: LinkedOffences = link_offences(run.created_by, offences, run.linked_by)
+                    offences = linked.offences
+                    linkage.update(linked.to_dict())
                 _progress(run_id, READ_OFFENCES)
                 result = proven_reoffending(index_events, offences, options).to_dict()
+                if linkage:
+                    result["linkage"] = linkage
                 _progress(run_id, COMPUTED)
             except (ReoffendingInputError, ReoffendingOptionsError) as error:
                 return _run_failed(run_id, _error_text(error, names))
@@ -281,6 +354,12 @@ def _run_done(run_id: int, result: dict[str, Any]) -> ReoffendingRun | None:
             "cohort_size": result["cohort_size"],
             "reoffenders": result["reoffenders"],
             "reoffences": result["reoffences"],
+            # A run on the participants reads their records: how many, never who.
+            **(
+                {"participants_read": result["linkage"]["participants"]}
+                if "linkage" in result
+                else {}
+            ),
         },
     )
     return locked

@@ -242,7 +242,9 @@ def run_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def run_new(request: HttpRequest) -> HttpResponse:
     data = posted(request)
-    form = ReoffendingRunForm(data, request.FILES if data is not None else None)
+    form = ReoffendingRunForm(
+        data, request.FILES if data is not None else None, user=_user(request)
+    )
     if request.method == "POST" and form.is_valid():
         run = call_service(
             form,
@@ -251,6 +253,8 @@ def run_new(request: HttpRequest) -> HttpResponse:
             index_events_file=form.cleaned_data["index_events_file"],
             offences_file=form.cleaned_data["offences_file"],
             options=form.cleaned_data["options"],
+            index_source=form.cleaned_data["index_source"],
+            linked_by=form.cleaned_data["linked_by"],
         )
         if run is not None:
             return redirect("evaluation:run_detail", run_uuid=run.uuid)
@@ -271,5 +275,6 @@ def run_detail(request: HttpRequest, run_uuid: uuid.UUID) -> HttpResponse:
             "measures": measures_table(result) if result is not None else None,
             "breakdowns": breakdown_tables(result) if result is not None else [],
             "definition": DEFINITION,
+            "linkage": (result or {}).get("linkage"),
         },
     )

@@ -222,6 +222,7 @@ def test_the_public_surface_is_small() -> None:
         "ActiveParticipants",
         "DisclosureOptions",
         "IndexEvents",
+        "InputProblem",
         "Offences",
         "ProtectedTable",
         "ReoffendingBreakdown",

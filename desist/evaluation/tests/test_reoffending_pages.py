@@ -35,6 +35,7 @@ OFFENCES = (
     "2,2020-01-01,2020-01-20,conviction,0\n"
 )
 FORM = {
+    "index_source": "file",
     "cohort_start": "2020-01-01",
     "cohort_end": "2020-12-31",
     "extract_date": "2022-06-30",

@@ -1,8 +1,11 @@
-"""`desist demo-data --participants N --seed S [--replace]`: build the demo programme."""
+"""`desist demo-data --participants N --seed S [--replace] [--offences-file OUT.csv]`: build
+the demo programme (and, if asked, a made-up offences file for its participants)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -26,6 +29,13 @@ class Command(BaseCommand):
             action="store_true",
             help="Delete all participants and the demo organisations and their users first. "
             "Audit events stay: the audit trail is append-only.",
+        )
+        parser.add_argument(
+            "--offences-file",
+            type=Path,
+            metavar="OUT.csv",
+            help="Also write made-up offences of the participants, keyed by pseudonym, to "
+            "try proven reoffending on the programme's participants.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -68,7 +78,28 @@ class Command(BaseCommand):
             [(login.username, login.provider, login.standing) for login in practitioner_logins()],
         )
         self.stdout.write("")
+        if options["offences_file"] is not None:
+            self._offences_file(options["offences_file"], options["seed"])
         self.stdout.write("Open http://127.0.0.1:8000/ and sign in with one of the logins above.")
+
+    def _offences_file(self, path: Path, seed: int) -> None:
+        from django.utils import timezone
+
+        from desist.evaluation.demo import demo_offences_csv
+
+        today = timezone.localdate()
+        path.write_text(demo_offences_csv(seed=seed, today=today), encoding="utf-8")
+        # The latest April-to-March cohort whose follow-up (12 months) and waiting period (6)
+        # have passed.
+        end_year = today.year - 1 if today.month >= 10 else today.year - 2
+        start, end = dt.date(end_year - 1, 4, 1), dt.date(end_year, 3, 31)
+        self.stdout.write(
+            f"Made-up offences of the participants are in {path} (person_id is the "
+            "pseudonym). To try proven reoffending on the participants, sign in as the "
+            f"analyst, choose Reoffending, and upload it for the cohort {start:%-d %B %Y} to "
+            f"{end:%-d %B %Y}."
+        )
+        self.stdout.write("")
 
     def _table(self, heading: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
         """Columns padded to their widest value, with a rule under the heading."""
