@@ -24,6 +24,16 @@ from desist_analytics._disclosure import (
     Suppression,
     disclosure_control,
 )
+from desist_analytics._evaluation import (
+    BalanceRow,
+    EvaluationInputError,
+    EvaluationOptions,
+    EvaluationOptionsError,
+    EvaluationResult,
+    OutcomeEstimate,
+    evaluate,
+    read_evaluation_data,
+)
 from desist_analytics._participants import ActiveParticipants, active_participants
 from desist_analytics._reoffending import (
     ReoffendingBreakdown,
@@ -44,10 +54,16 @@ from desist_analytics._reoffending_io import (
 
 __all__ = [
     "ActiveParticipants",
+    "BalanceRow",
     "DisclosureOptions",
+    "EvaluationInputError",
+    "EvaluationOptions",
+    "EvaluationOptionsError",
+    "EvaluationResult",
     "IndexEvents",
     "InputProblem",
     "Offences",
+    "OutcomeEstimate",
     "ProtectedTable",
     "ReoffendingBreakdown",
     "ReoffendingInputError",
@@ -57,10 +73,12 @@ __all__ = [
     "Suppression",
     "active_participants",
     "disclosure_control",
+    "evaluate",
     "financial_year",
     "financial_year_start",
     "proven_reoffending",
     "proven_reoffending_duckdb",
+    "read_evaluation_data",
     "read_index_events",
     "read_offences",
 ]

@@ -220,7 +220,15 @@ def test_docstring_examples_hold() -> None:
 def test_the_public_surface_is_small() -> None:
     assert set(desist_analytics.__all__) == {
         "ActiveParticipants",
+        "BalanceRow",
         "DisclosureOptions",
+        "EvaluationInputError",
+        "EvaluationOptions",
+        "EvaluationOptionsError",
+        "EvaluationResult",
+        "OutcomeEstimate",
+        "evaluate",
+        "read_evaluation_data",
         "IndexEvents",
         "InputProblem",
         "Offences",
