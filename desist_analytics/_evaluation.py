@@ -425,10 +425,6 @@ class _Design:
     balance: list[tuple[str, FloatArray]]  # every covariate, every level of a categorical one
 
 
-def _levels(values: pd.Series) -> list[str]:
-    return sorted(values.astype(str).unique().tolist())
-
-
 def _design(frame: pd.DataFrame, covariates: Sequence[str]) -> _Design:
     n = len(frame)
     columns = [np.ones(n)]
@@ -448,37 +444,41 @@ def _design(frame: pd.DataFrame, covariates: Sequence[str]) -> _Design:
             names.append(covariate)
             balance.append((covariate, x))
             continue
-        text = values.astype(str)
-        levels = _levels(values)
+        codes, uniques = pd.factorize(values.astype(str), sort=False)
+        labels = [str(u) for u in uniques]
+        levels = sorted(labels)
         if len(levels) < 2:
             raise EvaluationInputError(
                 f"covariate {covariate} has no variation: it is {levels[0]!r} for everyone, "
                 "so it cannot be used",
                 column=covariate,
             )
+        code_of = {label: k for k, label in enumerate(labels)}
         for i, level in enumerate(levels):
-            dummy = (text == level).to_numpy(dtype=np.float64)
+            dummy = (codes == code_of[level]).astype(np.float64)
             balance.append((f"{covariate}: {level}", dummy))
             if i:
                 columns.append(dummy)
                 names.append(f"{covariate}: {level}")
-    matrix = np.column_stack(columns)
+    matrix = np.empty((n, len(columns)), order="F")
+    for j, column in enumerate(columns):
+        matrix[:, j] = column
     _check_rank(matrix, names)
     return _Design(matrix, names, balance)
 
 
 def _check_rank(matrix: FloatArray, names: list[str]) -> None:
-    scale = np.abs(matrix).max(axis=0)
-    gram = (matrix / scale).T @ (matrix / scale)
-    rank = 1
+    """Refuse a covariate that adds nothing to those before it (collinear)."""
+    gram = matrix.T @ matrix
+    scale = np.sqrt(np.diag(gram))
+    gram = gram / np.outer(scale, scale)
     for j in range(1, matrix.shape[1]):
-        if np.linalg.matrix_rank(gram[: j + 1, : j + 1]) <= rank:
+        if np.linalg.matrix_rank(gram[: j + 1, : j + 1]) <= j:
             raise EvaluationInputError(
                 f"covariate {names[j - 1]} is a combination of the other covariates "
                 "(collinear), so the score model cannot tell them apart: leave one out",
                 column=names[j - 1].split(": ")[0],
             )
-        rank += 1
 
 
 def _number(value: float) -> str:
@@ -810,39 +810,22 @@ def summary_sentences(
 # --- the whole evaluation -------------------------------------------------------------------
 
 
-def evaluate(
-    data: pd.DataFrame,
-    options: EvaluationOptions,
-    *,
-    disclosure: DisclosureOptions | None = None,
-    progress: Progress | None = None,
-) -> EvaluationResult:
-    """Evaluate the effect of the treatment on the outcomes by propensity score matching.
+@dataclass(frozen=True)
+class _Matched:
+    design: _Design
+    treated: BoolArray
+    fit: LogitFit
+    caliper_width: float | None
+    matches: Matches
+    weights: FloatArray
 
-    Args:
-        data: one row per person with every column `options` names (others are ignored).
-        options: what to evaluate and how.
-        disclosure: how counts in the summary sentences are protected (default: threshold 10).
-        progress: called with the per cent done after each step.
 
-    Returns:
-        The evaluation's figures.
-
-    Raises:
-        EvaluationInputError: a missing column, missing values, a treatment column that is
-            not 0/1, a covariate without variation, too few treated people, perfect
-            separation, or no comparison candidate inside the caliper.
-
-    Example:
-        >>> frame = pd.DataFrame({"t": [1, 1, 0, 0, 0, 0], "age": [20, 30, 22, 25, 31, 40],
-        ...                       "reoffended": [1, 1, 1, 0, 0, 1]})
-        >>> result = evaluate(frame, EvaluationOptions("t", ("age",), ("reoffended",),
-        ...                                            min_treated=2))
-        >>> result.matched_treated, result.matched_controls, result.outcomes[0].difference
-        (2, 2, 0.5)
-    """
+def matched_sample(
+    data: pd.DataFrame, options: EvaluationOptions, progress: Progress | None = None
+) -> _Matched:
+    """The checks, the score model, the matching and the weights: what R's `matchit()`
+    does (the benchmark times this against it); `evaluate` adds balance and outcomes."""
     report = progress or (lambda _: None)
-    disclosure = disclosure or DisclosureOptions()
     missing = [c for c in options.columns if c not in data.columns]
     if missing:
         raise EvaluationInputError(f"no column {', '.join(missing)} in the data", column=missing[0])
@@ -861,15 +844,12 @@ def evaluate(
             f"nobody is in the comparison group: every row has {options.treatment} = 1",
             column=options.treatment,
         )
-    outcome_values = {}
     for outcome in options.outcomes:
-        values = data[outcome]
-        if not _is_numeric(values):
+        if not _is_numeric(data[outcome]):
             raise EvaluationInputError(
                 f"outcome {outcome} must be numbers (0/1, counts or measurements)",
                 column=outcome,
             )
-        outcome_values[outcome] = values.to_numpy(dtype=np.float64)
     design = _design(data, options.covariates)
     report(10)
     fit = fit_logit(design.matrix, treated.astype(np.float64))
@@ -908,6 +888,49 @@ def evaluate(
         )
     weights = matching_weights(matches, len(data))
     report(70)
+    return _Matched(design, treated, fit, caliper_width, matches, weights)
+
+
+def evaluate(
+    data: pd.DataFrame,
+    options: EvaluationOptions,
+    *,
+    disclosure: DisclosureOptions | None = None,
+    progress: Progress | None = None,
+) -> EvaluationResult:
+    """Evaluate the effect of the treatment on the outcomes by propensity score matching.
+
+    Args:
+        data: one row per person with every column `options` names (others are ignored).
+        options: what to evaluate and how.
+        disclosure: how counts in the summary sentences are protected (default: threshold 10).
+        progress: called with the per cent done after each step.
+
+    Returns:
+        The evaluation's figures.
+
+    Raises:
+        EvaluationInputError: a missing column, missing values, a treatment column that is
+            not 0/1, a covariate without variation, too few treated people, perfect
+            separation, or no comparison candidate inside the caliper.
+
+    Example:
+        >>> frame = pd.DataFrame({"t": [1, 1, 0, 0, 0, 0], "age": [20, 30, 22, 25, 31, 40],
+        ...                       "reoffended": [1, 1, 1, 0, 0, 1]})
+        >>> result = evaluate(frame, EvaluationOptions("t", ("age",), ("reoffended",),
+        ...                                            min_treated=2))
+        >>> result.matched_treated, result.matched_controls, result.outcomes[0].difference
+        (2, 2, 0.5)
+    """
+    report = progress or (lambda _: None)
+    disclosure = disclosure or DisclosureOptions()
+    sample = matched_sample(data, options, report)
+    design, treated, fit, weights = sample.design, sample.treated, sample.fit, sample.weights
+    matches, caliper_width = sample.matches, sample.caliper_width
+    n_treated = int(treated.sum())
+    matched = matches.matched_treated
+    outcome_values = {o: data[o].to_numpy(dtype=np.float64) for o in options.outcomes}
+    scores = fit.fitted
     balance = tuple(_balance_row(name, x, treated, weights) for name, x in design.balance)
     sets = None if options.replace else matched_sets(matches, len(data))
     estimates = tuple(

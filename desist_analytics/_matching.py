@@ -70,26 +70,25 @@ class LogitFit:
     at_boundary: bool
 
 
-def _linkinv(eta: FloatArray) -> FloatArray:
-    # R's C_logit_linkinv: exp() of the clamped predictor, then x / (1 + x).
-    with np.errstate(over="ignore"):
-        tmp = np.where(
-            eta < -_THRESH,
-            _DBL_EPSILON,
-            np.where(eta > _THRESH, 1 / _DBL_EPSILON, np.exp(np.clip(eta, -_THRESH, _THRESH))),
-        )
-    return np.asarray(tmp / (1 + tmp))
+def _mean_and_gradient(eta: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """The fitted probability and d mu / d eta at `eta`, as R's C_logit_linkinv and
+    C_logit_mu_eta compute them: from exp() of the predictor clamped at +-30, with machine
+    epsilon standing in beyond the clamp (one exp() for both)."""
+    e = np.exp(np.clip(eta, -_THRESH, _THRESH))
+    one_plus = e + 1
+    mu = e / one_plus
+    gradient = mu / one_plus
+    outside = np.abs(eta) > _THRESH
+    if outside.any():
+        mu[eta < -_THRESH] = _DBL_EPSILON / (1 + _DBL_EPSILON)
+        mu[eta > _THRESH] = (1 / _DBL_EPSILON) / (1 + 1 / _DBL_EPSILON)
+        gradient[outside] = _DBL_EPSILON
+    return mu, gradient
 
 
-def _mu_eta(eta: FloatArray) -> FloatArray:
-    # R's C_logit_mu_eta: d mu / d eta, DBL_EPSILON outside the thresholds.
-    inside = np.exp(np.clip(eta, -_THRESH, _THRESH))
-    return np.where(np.abs(eta) > _THRESH, _DBL_EPSILON, inside / (1 + inside) ** 2)
-
-
-def _deviance(y: FloatArray, mu: FloatArray) -> float:
-    # Binomial deviance; y is 0 or 1, so only one of the two log terms is ever needed.
-    return float(2 * (-np.log(mu[y == 1]).sum() - np.log(1 - mu[y == 0]).sum()))
+def _deviance(mu: FloatArray, ones: BoolArray) -> float:
+    # Binomial deviance for y of 0 or 1: -2 log(mu) where y is 1, -2 log(1 - mu) where 0.
+    return float(-2 * np.log(np.where(ones, mu, 1 - mu)).sum())
 
 
 def fit_logit(x: FloatArray, y: FloatArray) -> LogitFit:
@@ -109,25 +108,26 @@ def fit_logit(x: FloatArray, y: FloatArray) -> LogitFit:
         >>> [round(float(c), 4) for c in fit.coefficients], fit.converged
         ([-4.2491, 1.214], True)
     """
+    x = np.asfortranarray(x, dtype=np.float64)  # column by column is faster for X'WX
+    ones = y == 1
     mu = (y + 0.5) / 2
     eta = np.log(mu / (1 - mu))
-    deviance_old = _deviance(y, mu)
+    _, gradient = _mean_and_gradient(eta)
+    deviance_old = _deviance(mu, ones)
     coefficients = np.zeros(x.shape[1])
     converged = False
     iteration = 0
     for iteration in range(1, GLM_MAXIT + 1):  # noqa: B007 - the count is reported
-        gradient = _mu_eta(eta)
-        variance = mu * (1 - mu)
         z = eta + (y - mu) / gradient
-        w = np.sqrt(gradient**2 / variance)
+        w = gradient / np.sqrt(mu * (1 - mu))
         xw = x * w[:, None]
         # The normal equations of the weighted least squares step (R solves the same
         # problem by QR; with a full-rank design the answers agree to rounding error, and
         # this needs only a p by p matrix however many rows there are).
-        coefficients = np.asarray(np.linalg.solve(xw.T @ xw, xw.T @ (z * w)), dtype=np.float64)
+        coefficients = np.asarray(np.linalg.solve(xw.T @ xw, xw.T @ (z * w)), np.float64)
         eta = x @ coefficients
-        mu = _linkinv(eta)
-        deviance = _deviance(y, mu)
+        mu, gradient = _mean_and_gradient(eta)
+        deviance = _deviance(mu, ones)
         if abs(deviance - deviance_old) / (abs(deviance) + 0.1) < GLM_EPSILON:
             converged = True
             break
@@ -211,7 +211,7 @@ def nearest_neighbour(
         )
     else:
         matrix = _without_replacement(
-            score, treated, codes, position, treated_index, sequence, ratio, limit
+            score, treated, codes, by_score, position, treated_index, sequence, ratio, limit
         )
     return Matches(treated_index, matrix)
 
@@ -220,6 +220,7 @@ def _without_replacement(
     score: FloatArray,
     treated: BoolArray,
     codes: IntArray,
+    by_score: IntArray,
     position: IntArray,
     treated_index: IntArray,
     sequence: IntArray,
@@ -238,8 +239,9 @@ def _without_replacement(
     score order (union-find with path halving), so a used control costs nothing to skip."""
     n1 = treated_index.size
     found = np.full((n1, ratio), NO_MATCH, dtype=np.int64)
-    control_index = np.flatnonzero(~treated)
-    control_index = control_index[np.lexsort((position[control_index], codes[control_index]))]
+    control_index = by_score[~treated[by_score]]  # controls in score order
+    if codes.any():
+        control_index = control_index[np.argsort(codes[control_index], kind="stable")]
     # Controls of each stratum are one block, in score order, with a sentinel slot on each
     # side: block k holds slots start[k] .. start[k] + size + 1.
     block_codes, block_starts, block_sizes = np.unique(
@@ -264,13 +266,15 @@ def _without_replacement(
         block = control_index[block_starts[k] : block_starts[k] + block_sizes[k]]
         below = np.searchsorted(position[block], position[treated_index[mine]])
         start_slot[mine] = slot_of_first[k] + below
-    sentinel = (unit_at < 0).tolist()
-    unit_list = unit_at.tolist()
-    scores = score.tolist()
-    positions = position.tolist()
+    # Only a few entries are read per treated unit, so these stay numpy arrays (converting
+    # every control to a Python list would cost more than the whole loop).
+    sentinel = set(slot_of_first.tolist()) | set((slot_of_first + block_sizes + 1).tolist())
+    unit_list = unit_at
+    scores = score
+    positions = position
     treated_list = treated_index.tolist()
     starts = start_slot.tolist()
-    low = [positions[u] for u in treated_list]  # furthest positions reached so far
+    low = position[treated_index].tolist()  # furthest positions reached so far
     high = list(low)
     has_stratum = [int(c) in block_of_code for c in codes[treated_index].tolist()]
     remaining = control_index.size
@@ -283,7 +287,7 @@ def _without_replacement(
                 break
             if not has_stratum[i] or (r > 0 and found[i, r - 1] == NO_MATCH):
                 continue
-            target = scores[treated_list[i]]
+            target = float(scores[treated_list[i]])
             b = starts[i]
             while down[b] != b:
                 down[b] = down[down[b]]
@@ -292,8 +296,8 @@ def _without_replacement(
             while up[a] != a:
                 up[a] = up[up[a]]
                 a = up[a]
-            d_below = np.inf if sentinel[b] else abs(target - scores[unit_list[b]])
-            d_above = np.inf if sentinel[a] else abs(target - scores[unit_list[a]])
+            d_below = np.inf if b in sentinel else abs(target - float(scores[unit_list[b]]))
+            d_above = np.inf if a in sentinel else abs(target - float(scores[unit_list[a]]))
             if d_below > limit:
                 d_below = np.inf
             if d_above > limit:
@@ -305,12 +309,12 @@ def _without_replacement(
             elif d_above < d_below:
                 chosen = a
             else:
-                steps_below = low[i] - positions[unit_list[b]]
-                steps_above = positions[unit_list[a]] - high[i]
+                steps_below = low[i] - int(positions[unit_list[b]])
+                steps_above = int(positions[unit_list[a]]) - high[i]
                 chosen = b if steps_below <= steps_above else a
-            unit = unit_list[chosen]
+            unit = int(unit_list[chosen])
             found[i, r] = unit
-            place = positions[unit]
+            place = int(positions[unit])
             low[i] = min(low[i], place)
             high[i] = max(high[i], place)
             down[chosen] = chosen - 1

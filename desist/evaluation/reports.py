@@ -38,7 +38,7 @@ def shown(value: Any, kind: str) -> str:
     return f"{float(value):.2f}"
 
 
-def _grid(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+def grid(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
     for row in rows:
@@ -66,7 +66,7 @@ def as_table(result: ReoffendingResult) -> str:
     """The whole cohort's measures, then one table per breakdown (a row per value)."""
     document = result.to_dict()
     lines = ["Proven reoffending", ""]
-    lines += _grid(
+    lines += grid(
         ("Measure", "Value"),
         [(label, shown(document[key], kind)) for key, label, kind in MEASURES],
     )
@@ -74,7 +74,7 @@ def as_table(result: ReoffendingResult) -> str:
         rows = [row for row in result.breakdowns if row.by == by]
         lines += ["", f"By {by}", ""]
         header = (by, "Cohort", "Reoffenders", "Rate (%)", "Reoffences", "Per 100")
-        lines += _grid(
+        lines += grid(
             header,
             [
                 (

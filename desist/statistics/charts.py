@@ -173,9 +173,16 @@ def chart_svg(table: PublishedTable) -> str:
     """The chart of `table` as an <svg> element to inline in a page: role="img" with a <title>,
     element ids prefixed by the table key so several charts share one page. Same table, same
     text, byte for byte."""
-    prefix = f"chart-{_slug(table.key)}"
     with matplotlib.rc_context(_RC):
         figure = _draw(table)
+    return figure_svg(figure, f"chart-{_slug(table.key)}", chart_title(table))
+
+
+def figure_svg(figure: Figure, prefix: str, title: str) -> str:
+    """A matplotlib figure as an <svg> element to inline in a page or a PDF: role="img" with
+    `title` as its <title>, element ids starting with `prefix` (so several share a page), no
+    date or software metadata, and the same bytes for the same figure."""
+    with matplotlib.rc_context(_RC):
         buffer = io.StringIO()
         figure.savefig(
             buffer,
@@ -195,8 +202,13 @@ def chart_svg(table: PublishedTable) -> str:
         1,
     )
     opening_end = text.index(">") + 1
-    title = escape(chart_title(table), {'"': "&quot;"})
-    return f'{text[:opening_end]}\n <title id="{prefix}-title">{title}</title>{text[opening_end:]}'
+    label = escape(title, {'"': "&quot;"})
+    return f'{text[:opening_end]}\n <title id="{prefix}-title">{label}</title>{text[opening_end:]}'
+
+
+def chart_style() -> Any:
+    """The rc settings every chart is drawn with (for `matplotlib.rc_context`)."""
+    return _RC
 
 
 def chart_png(table: PublishedTable) -> bytes:

@@ -2,12 +2,13 @@
 # and bench/evaluation.py (never for the test suite).
 #
 # Rscript match.R DATA.csv OUT_PREFIX treatment=t covariates=a,b outcomes=y ratio=1
-#     replace=FALSE caliper=NA order=largest exact= timing_only=FALSE
+#     replace=FALSE caliper=NA order=largest exact= runs=1 matches_only=FALSE
 #
 # Writes OUT_PREFIX-matches.csv (treated row, match columns; row numbers from 1),
 # -scores.csv (score, weight, subclass), -balance.csv (summary(standardize = TRUE)),
 # -outcomes.csv (lm(y ~ t, weights) with sandwich::vcovCL clustered on subclass, type HC1),
-# and prints "seconds <time of the matchit() call>".
+# and prints "seconds <time of each matchit() call>" (runs= calls, for benchmarks; with
+# matches_only=TRUE only the matches and scores are written).
 suppressPackageStartupMessages({
   library(MatchIt)
   library(sandwich)
@@ -38,13 +39,15 @@ for (name in names(data)) {
 form <- reformulate(covariates, response = opts$treatment)
 exact_form <- if (length(exact)) reformulate(exact) else NULL
 
-started <- Sys.time()
-m <- matchit(form, data = data, method = "nearest", distance = "glm", ratio = ratio,
-             replace = replace, caliper = caliper, std.caliper = TRUE, m.order = opts$order,
-             exact = exact_form)
-seconds <- as.numeric(difftime(Sys.time(), started, units = "secs"))
-cat("seconds", format(seconds, digits = 6), "\n")
-if (identical(opts$timing_only, "TRUE")) quit(save = "no")
+runs <- if (is.null(opts$runs)) 1L else as.integer(opts$runs)
+for (run in seq_len(runs)) {
+  started <- Sys.time()
+  m <- matchit(form, data = data, method = "nearest", distance = "glm", ratio = ratio,
+               replace = replace, caliper = caliper, std.caliper = TRUE, m.order = opts$order,
+               exact = exact_form)
+  seconds <- as.numeric(difftime(Sys.time(), started, units = "secs"))
+  cat("seconds", format(seconds, digits = 6), "\n")
+}
 
 mm <- m$match.matrix
 numeric_mm <- matrix(match(mm, rownames(data)), nrow = nrow(mm))
@@ -54,6 +57,8 @@ subclass <- if (is.null(m$subclass)) rep(NA, nrow(data)) else as.integer(m$subcl
 write.csv(data.frame(score = sprintf("%.17g", m$distance), weight = sprintf("%.17g", m$weights),
                      subclass = subclass),
           paste0(out, "-scores.csv"), row.names = FALSE, na = "")
+
+if (identical(opts$matches_only, "TRUE")) quit(save = "no")
 
 s <- summary(m, standardize = TRUE, interactions = FALSE, addlvariables = NULL)
 balance <- function(tab, when) {
