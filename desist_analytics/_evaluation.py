@@ -802,6 +802,10 @@ def summary_sentences(
         f"{controls} people in a comparison group who had similar characteristics but did not "
         "take part in the programme."
     ]
+    if treated.startswith("fewer") or controls.startswith("fewer"):
+        # A rate of so few people would give their number away.
+        sentences.append("The results are not shown: the matched groups are too small to publish.")
+        return tuple(sentences)
     for estimate in outcomes:
         sentences.extend(_outcome_sentences(estimate))
     return tuple(sentences)

@@ -24,6 +24,13 @@ class LinkedBy(models.TextChoices):
     PNC_NUMBER = "pnc_number", "PNC number"
 
 
+class TreatmentSource(models.TextChoices):
+    """Where a Data Lab evaluation's treatment group comes from."""
+
+    FILE = "file", "Everyone in an uploaded file"
+    PARTICIPANTS = "participants", "The programme's participants I choose"
+
+
 # The statuses after which nothing more happens to a run (its uploaded files are gone).
 FINISHED: frozenset[str] = frozenset({RunStatus.DONE, RunStatus.FAILED})
 

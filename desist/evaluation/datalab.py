@@ -109,9 +109,28 @@ class BalanceLine:
     flag_text: str
 
 
-def _outcome_rows(outcomes: Sequence[Mapping[str, Any]]) -> list[OutcomeRow]:
+HIDDEN = "[c]"
+
+
+def _outcome_rows(outcomes: Sequence[Mapping[str, Any]], *, hidden: bool) -> list[OutcomeRow]:
+    """The outcomes as shown; with a treatment group too small to show, only their names
+    (a rate of fewer than 10 people gives the count away)."""
     rows = []
     for o in outcomes:
+        if hidden:
+            rows.append(
+                OutcomeRow(
+                    name=o["outcome"],
+                    kind=o["kind"],
+                    treated=HIDDEN,
+                    comparison=HIDDEN,
+                    difference=HIDDEN,
+                    interval=HIDDEN,
+                    p_value=HIDDEN,
+                    significant=False,
+                )
+            )
+            continue
         kind = o["kind"]
         scale = 100 if kind == "binary" else 1
         unit = " percentage points" if kind == "binary" else ""
@@ -280,8 +299,12 @@ def report_context(
         "unmatched_treated": people(result["unmatched_treated"]),
         "comparison_total": people(result["comparison_total"]),
         "matched_controls": people(result["matched_controls"]),
-        "ess": f"{result['ess_controls']:,.0f}",
     }
+    # The effective size equals the number matched when no one is weighted up, so it is shown
+    # only when that number is.
+    hidden = counts["matched_controls"].startswith("fewer")
+    counts["ess"] = "not shown" if hidden else f"{result['ess_controls']:,.0f}"
+    small = counts["matched_treated"].startswith("fewer") or hidden
     return {
         "title": title,
         "source": source,
@@ -289,8 +312,9 @@ def report_context(
         "summary": result["summary"],
         "counts": counts,
         "unmatched": result["unmatched_treated"] > 0,
-        "outcomes": _outcome_rows(result["outcomes"]),
-        "outcomes_chart": outcomes_svg(result["outcomes"]),
+        "outcomes": _outcome_rows(result["outcomes"], hidden=small),
+        "outcomes_chart": None if small else outcomes_svg(result["outcomes"]),
+        "outcomes_hidden": small,
         "balance": _balance_lines(result["balance"]),
         "love_plot": love_plot_svg(result["balance"]),
         "method": method_text(options, result.get("caliper_width")),

@@ -1,5 +1,5 @@
 """Evaluation: proven reoffending runs on files an analyst uploads, or on the programme's
-participants linked to an uploaded offences file."""
+participants linked to an uploaded offences file; Data Lab evaluations."""
 
 from __future__ import annotations
 
@@ -8,16 +8,29 @@ import uuid as uuid_lib
 from django.conf import settings
 from django.db import models
 
-from desist.evaluation.constants import FINISHED, IndexSource, LinkedBy, RunStatus
+from desist.evaluation.constants import (
+    FINISHED,
+    IndexSource,
+    LinkedBy,
+    RunStatus,
+    TreatmentSource,
+)
 
 # The upload fields: large, and held only until the run ends, so lists never load them.
 FILE_FIELDS = ("index_events_data", "offences_data")
+EVALUATION_FILE_FIELDS = ("treatment_data", "comparison_data")
 
 
 class ReoffendingRunQuerySet(models.QuerySet["ReoffendingRun"]):
     def without_files(self) -> ReoffendingRunQuerySet:
         """The runs without their uploaded bytes (every page reads runs this way)."""
         return self.defer(*FILE_FIELDS)
+
+
+class EvaluationRunQuerySet(models.QuerySet["EvaluationRun"]):
+    def without_files(self) -> EvaluationRunQuerySet:
+        """The runs without their uploaded bytes (every page reads runs this way)."""
+        return self.defer(*EVALUATION_FILE_FIELDS)
 
 
 class ReoffendingRun(models.Model):
@@ -76,6 +89,65 @@ class ReoffendingRun(models.Model):
 
     def __str__(self) -> str:
         return f"Proven reoffending run {self.uuid} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED
+
+    @property
+    def is_done(self) -> bool:
+        return self.status == RunStatus.DONE
+
+
+class EvaluationRun(models.Model):
+    """A Data Lab evaluation (METHODS.md section 4), computed by a background task
+    (`desist.evaluation.tasks.run_evaluation`) from a treatment group and a comparison pool.
+
+    The treatment group is an uploaded file, or the programme's participants chosen by
+    `participants` (strands, statuses, referral dates) whose rows are taken, by pseudonym,
+    from the uploaded treatment data file. The comparison pool is an uploaded file with the
+    same columns. The uploaded bytes are kept only until the run ends; what stays is the
+    options, the choice of participants, the SHA-256 of each file (so a later run can be
+    shown to have had the same inputs) and the result, `EvaluationResult.to_dict()`:
+    aggregates only, never a row per person. The same inputs and options give the same
+    result, byte for byte, and the same report.
+    """
+
+    uuid = models.UUIDField(default=uuid_lib.uuid4, unique=True, editable=False)
+    title = models.CharField(max_length=120, help_text="What is evaluated, for the report.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Per cent done, 0 to 100.")
+    error = models.TextField(blank=True)
+    treatment_source = models.CharField(
+        max_length=12, choices=TreatmentSource.choices, default=TreatmentSource.FILE
+    )
+    participants = models.JSONField(
+        default=dict, blank=True, help_text="The choice of participants (strands, statuses, dates)."
+    )
+    options = models.JSONField(help_text="EvaluationOptions.to_dict().")
+    result = models.JSONField(null=True, blank=True, help_text="EvaluationResult.to_dict().")
+    linkage = models.JSONField(
+        default=dict, blank=True, help_text="How the treatment group was put together (counts)."
+    )
+    treatment_name = models.CharField(max_length=255)
+    treatment_sha256 = models.CharField(max_length=64)
+    treatment_data = models.BinaryField(default=b"")
+    comparison_name = models.CharField(max_length=255)
+    comparison_sha256 = models.CharField(max_length=64)
+    comparison_data = models.BinaryField(default=b"")
+
+    objects = EvaluationRunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Data Lab evaluation {self.uuid} ({self.status})"
 
     @property
     def is_finished(self) -> bool:

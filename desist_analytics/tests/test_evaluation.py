@@ -204,6 +204,10 @@ def test_summary_counts_pass_disclosure_control() -> None:
         people(treated=8), EvaluationOptions("t", ("age",), ("reoffended",), min_treated=5)
     )
     assert "fewer than 10 of the fewer than 10 people" in small.summary[0]
+    # And no rate of so few people (it would give their number away).
+    assert small.summary[1:] == (
+        "The results are not shown: the matched groups are too small to publish.",
+    )
 
 
 def test_too_few_treated_people_are_refused() -> None:

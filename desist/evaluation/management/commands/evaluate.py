@@ -164,7 +164,7 @@ class Command(BaseCommand):
             frame = read_evaluation_data(path, settings.columns)
             result = evaluate(frame, settings, disclosure=disclosure_options())
         except EvaluationInputError as error:
-            raise CommandError(sentence(f"{path.name}: {error}")) from None
+            raise CommandError(f"{path.name}: {str(error).rstrip('.')}.") from None
         if report is not None:
             self._write_report(report, result, path)
         if options["format"] == "json":
