@@ -166,6 +166,17 @@ def run_child(path: Path) -> dict[str, Any]:
     return figures
 
 
+PACKAGES_NOTE = (
+    "causalml's `NearestNeighborMatch` is given desist's scores, so only its matching is "
+    "compared: it takes the treated in a shuffled order (its default) and looks for each "
+    "one's nearest control among all unused ones with pandas, hence its time and its "
+    "different pairs. psmpy fits its own score model (scikit-learn's logistic regression, "
+    "penalised by default) and asks its KD-tree for the distance from every treated person to"
+    " every candidate before removing used candidates from Python lists one by one, so its "
+    "memory grows with treated x candidates (2.5 billion distances here) and its time with "
+    "treated squared x candidates: it is run on the first 100 treated and 10,000 candidates "
+    "only, and compared with desist on the same 10,100 people."
+)
 PSMPY_TREATED = 100
 PSMPY_CANDIDATES = 10_000
 
@@ -292,15 +303,39 @@ def main(argv: list[str]) -> int:
     return 0 if passed(report) else 1
 
 
-def passed(report: dict[str, Any]) -> bool:
-    ratio = report["r471"].median / report["ours"].median
+def criteria(report: dict[str, Any]) -> list[tuple[str, bool]]:
+    """Each target of the issue, and whether this run met it."""
+    ours = report["ours"].median
     large = report["large"]
-    return bool(
-        ratio >= TARGET_RATIO
-        and report["same_471"]
-        and large["seconds"] < LARGE_SECONDS
-        and large["peak_rss_mib"] < LARGE_MIB
-    )
+    return [
+        (
+            f"at least {TARGET_RATIO} times faster than Debian 12's MatchIt "
+            f"({report['r451'].label.split()[1]}, the baseline the issue names: 'about 12 "
+            f"seconds here'): {report['r451'].median / ours:.1f} times",
+            report["r451"].median / ours >= TARGET_RATIO,
+        ),
+        (
+            "identical matches to MatchIt 4.7.1 (the release with the nearest-neighbour bug fixed)",
+            bool(report["same_471"]),
+        ),
+        (
+            f"at least {TARGET_RATIO} times faster than MatchIt 4.7.1 too: "
+            f"{report['r471'].median / ours:.1f} times",
+            report["r471"].median / ours >= TARGET_RATIO,
+        ),
+        (
+            f"large data in under {LARGE_SECONDS} s: {large['seconds']:.1f} s",
+            large["seconds"] < LARGE_SECONDS,
+        ),
+        (
+            f"large data in under 8 GiB: {large['peak_rss_mib'] / 1024:.2f} GiB",
+            large["peak_rss_mib"] < LARGE_MIB,
+        ),
+    ]
+
+
+def passed(report: dict[str, Any]) -> bool:
+    return all(ok for _, ok in criteria(report))
 
 
 def len_all(args: argparse.Namespace) -> int:
@@ -359,10 +394,11 @@ def section(report: dict[str, Any]) -> str:
             f"| {name} (1 run{where}) | {figures['seconds']:.2f} s | "
             f"{report['python_same'][name]} |"
         )
-    ratio = r471.median / ours.median
+    lines += ["", PACKAGES_NOTE] if report.get("python") else []
     lines += [
         "",
-        f"desist is **{ratio:.1f} times** faster than MatchIt 4.7.1 (target {TARGET_RATIO}).",
+        f"desist is **{r451.median / ours.median:.1f} times** faster than Debian 12's MatchIt "
+        f"and **{r471.median / ours.median:.1f} times** faster than MatchIt 4.7.1.",
         "",
         f"### {args.large_treated:,} treated, {args.large_candidates:,} candidates",
         "",
@@ -374,7 +410,9 @@ def section(report: dict[str, Any]) -> str:
         f"| Matched | {large['matched_treated']:,} treated, "
         f"{large['matched_controls']:,} comparison people |",
         "",
-        f"**Result: {'PASS' if passed(report) else 'FAIL'}**",
+        "Targets:",
+        "",
+        *(f"- {'met' if ok else '**not met**'}: {text}" for text, ok in criteria(report)),
     ]
     return "\n".join(lines) + "\n"
 

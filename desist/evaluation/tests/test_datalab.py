@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -306,3 +307,36 @@ def test_the_parquet_column_check_reads_the_schema(world: World) -> None:
     with pytest.raises(Exception) as raised:
         queued(world, treatment_file=SimpleUploadedFile("treated.parquet", buffer.getvalue()))
     assert "no column sex" in str(raised.value)
+
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "docs" / "examples"
+
+
+def test_the_example_files_give_the_same_result_on_the_web_and_the_command_line(
+    world: World,
+) -> None:
+    # docs/evaluation.md: the one-file example for `desist evaluate`, split in two for the page.
+    example_options = evaluation_options(
+        {
+            "covariates": ("age", "sex", "previous_offences", "employed"),
+            "outcomes": ("reoffended_1y", "reoffences_1y"),
+        }
+    )
+    run = done(
+        world,
+        treatment_file=SimpleUploadedFile(
+            "datalab-treatment.csv", (EXAMPLES / "datalab-treatment.csv").read_bytes()
+        ),
+        comparison_file=SimpleUploadedFile(
+            "datalab-comparison.csv", (EXAMPLES / "datalab-comparison.csv").read_bytes()
+        ),
+        options=example_options,
+    )
+    people_file = pd.read_csv(EXAMPLES / "datalab-people.csv")
+    expected = evaluate(
+        people_file,
+        EvaluationOptions("treated", example_options.covariates, example_options.outcomes),
+    ).to_dict()
+    assert run.status == RunStatus.DONE, run.error
+    assert run.result["outcomes"] == expected["outcomes"]
+    assert run.result["matched_treated"] == 90
