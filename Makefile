@@ -44,7 +44,7 @@ demo: $(STAMP) runtime-packages
 	mkdir -p var
 	rm -f $(DEMO_DB)
 	DATABASE_URL=sqlite:///$(DEMO_DB) DESIST_MFA_REQUIRED=false DESIST_EMAIL=console $(BIN)/desist migrate --verbosity 0
-	DATABASE_URL=sqlite:///$(DEMO_DB) DESIST_MFA_REQUIRED=false DESIST_EMAIL=console $(BIN)/desist demo-data --participants $(DEMO_PARTICIPANTS) --seed 1 --offences-file var/demo-offences.csv
+	DATABASE_URL=sqlite:///$(DEMO_DB) DESIST_MFA_REQUIRED=false DESIST_EMAIL=console $(BIN)/desist demo-data --participants $(DEMO_PARTICIPANTS) --seed 1 --offences-file var/demo-offences.csv --datalab-folder var
 	DATABASE_URL=sqlite:///$(DEMO_DB) DESIST_MFA_REQUIRED=false DESIST_EMAIL=console $(BIN)/desist runserver 127.0.0.1:8000
 
 lint: $(STAMP)

@@ -1,5 +1,6 @@
-"""`desist demo-data --participants N --seed S [--replace] [--offences-file OUT.csv]`: build
-the demo programme (and, if asked, a made-up offences file for its participants)."""
+"""`desist demo-data --participants N --seed S [--replace] [--offences-file OUT.csv]
+[--datalab-folder DIR]`: build the demo programme (and, if asked, made-up offences of its
+participants, and made-up linked data and a comparison pool for a Data Lab evaluation)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,13 @@ class Command(BaseCommand):
             action="store_true",
             help="Delete all participants and the demo organisations and their users first. "
             "Audit events stay: the audit trail is append-only.",
+        )
+        parser.add_argument(
+            "--datalab-folder",
+            type=Path,
+            metavar="DIR",
+            help="Also write made-up linked data of the participants and a comparison pool "
+            "(datalab-treatment.csv, datalab-comparison.csv) to try a Data Lab evaluation.",
         )
         parser.add_argument(
             "--offences-file",
@@ -80,7 +88,27 @@ class Command(BaseCommand):
         self.stdout.write("")
         if options["offences_file"] is not None:
             self._offences_file(options["offences_file"], options["seed"])
+        if options["datalab_folder"] is not None:
+            self._datalab_files(options["datalab_folder"], options["seed"])
         self.stdout.write("Open http://127.0.0.1:8000/ and sign in with one of the logins above.")
+
+    def _datalab_files(self, folder: Path, seed: int) -> None:
+        from django.utils import timezone
+
+        from desist.evaluation.demo import demo_datalab_csv
+
+        treatment, comparison = demo_datalab_csv(seed=seed, today=timezone.localdate())
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "datalab-treatment.csv").write_text(treatment, encoding="utf-8")
+        (folder / "datalab-comparison.csv").write_text(comparison, encoding="utf-8")
+        self.stdout.write(
+            f"Made-up data for a Data Lab evaluation are in {folder}/datalab-treatment.csv "
+            "(a row per participant, person_id the pseudonym) and datalab-comparison.csv. "
+            "Sign in as the analyst, choose Data Lab, pick participants (for example the "
+            "probation licence strand) and upload both, with covariates "
+            "age,sex,previous_offences,employed and outcomes reoffended_1y,reoffences_1y."
+        )
+        self.stdout.write("")
 
     def _offences_file(self, path: Path, seed: int) -> None:
         from django.utils import timezone
