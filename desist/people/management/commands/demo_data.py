@@ -116,6 +116,7 @@ class Command(BaseCommand):
         from desist.evaluation.demo import demo_offences_csv
 
         today = timezone.localdate()
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(demo_offences_csv(seed=seed, today=today), encoding="utf-8")
         # The latest April-to-March cohort whose follow-up (12 months) and waiting period (6)
         # have passed.
