@@ -22,17 +22,16 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import platform
-import re
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 import numpy as np
+from _common import machine as common_machine
+from _common import replace_section, timed
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
@@ -122,19 +121,6 @@ def generate(participants: int, sessions: int, seed: int) -> Data:
     )
 
 
-def timed(
-    runs: int, function: Callable[[], ActiveParticipants]
-) -> tuple[list[float], ActiveParticipants]:
-    """Times of `runs` calls (at least one) and the last result."""
-    times = []
-    result = function()  # warm-up: first-touch page faults, caches
-    for _ in range(max(runs, 1)):
-        started = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - started)
-    return times, result
-
-
 def measure(data: Data, runs: int, naive_runs: int) -> tuple[list[Timing], ActiveParticipants]:
     """Fast and baseline on the same arrays, without and with a breakdown by strand."""
     arrays = (data.person, data.session_date, data.attended)
@@ -155,28 +141,7 @@ def measure(data: Data, runs: int, naive_runs: int) -> tuple[list[Timing], Activ
 
 
 def machine() -> dict[str, str]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram = "unknown"
-    try:
-        kib = int(Path("/proc/meminfo").read_text().split()[1])
-        ram = f"{kib / 1024**2:.1f} GiB"
-    except (OSError, ValueError, IndexError):
-        pass
-    return {
-        "CPU": cpu,
-        "Cores": str(os.cpu_count()),
-        "RAM": ram,
-        "OS": f"{platform.system()} {platform.release()}",
-        "Python": platform.python_version(),
-        "numpy": np.__version__,
-    }
+    return common_machine({"numpy": np.__version__})
 
 
 def section(
@@ -242,14 +207,7 @@ def section(
 
 def write_docs(text_section: str) -> None:
     """Replace this benchmark's section of docs/benchmarks.md, or append it."""
-    text = DOCS.read_text()
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    match = pattern.search(text)
-    if match:
-        text = text[: match.start()] + text_section + "\n" + text[match.end() :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + text_section
-    DOCS.write_text(text.rstrip("\n") + "\n")
+    replace_section(SECTION, text_section)
 
 
 def main(argv: list[str]) -> int:

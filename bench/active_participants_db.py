@@ -26,18 +26,17 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import platform
-import re
 import statistics
 import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _common import machine as common_machine
+from _common import replace_section, timed
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
@@ -155,17 +154,6 @@ def build(args: argparse.Namespace) -> str:
     return f"built: participants {participants_s:.0f} s, sessions {sessions_s:.0f} s"
 
 
-def timed(runs: int, function: Callable[[], Any]) -> tuple[list[float], Any]:
-    """Times of `runs` calls (at least one) after one warm-up call, and the last result."""
-    result = function()
-    times = []
-    for _ in range(max(runs, 1)):
-        started = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - started)
-    return times, result
-
-
 def naive(by_strand: bool) -> dict[str, Any]:
     """The straightforward version: one Python step per session row."""
     from django.db import connection
@@ -206,34 +194,17 @@ def naive(by_strand: bool) -> dict[str, Any]:
 
 
 def machine() -> dict[str, str]:
-    import django
-
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram = "unknown"
-    try:
-        kib = int(Path("/proc/meminfo").read_text().split()[1])
-        ram = f"{kib / 1024**2:.1f} GiB"
-    except (OSError, ValueError, IndexError):
-        pass
     import sqlite3
 
-    return {
-        "CPU": cpu,
-        "Cores": str(os.cpu_count()),
-        "RAM": ram,
-        "OS": f"{platform.system()} {platform.release()}",
-        "Python": platform.python_version(),
-        "Django": django.get_version(),
-        "numpy": np.__version__,
-        "Database": f"SQLite {sqlite3.sqlite_version} (temporary file)",
-    }
+    import django
+
+    return common_machine(
+        {
+            "Django": django.get_version(),
+            "numpy": np.__version__,
+            "Database": f"SQLite {sqlite3.sqlite_version} (temporary file)",
+        }
+    )
 
 
 def same(table: Any, expected: dict[str, Any], strand: bool) -> bool:
@@ -319,14 +290,7 @@ def section(
 
 def write_docs(text_section: str) -> None:
     """Replace this benchmark's section of docs/benchmarks.md, or append it."""
-    text = DOCS.read_text()
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    match = pattern.search(text)
-    if match:
-        text = text[: match.start()] + text_section + "\n" + text[match.end() :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + text_section
-    DOCS.write_text(text.rstrip("\n") + "\n")
+    replace_section(SECTION, text_section)
 
 
 def main(argv: list[str]) -> int:

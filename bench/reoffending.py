@@ -32,17 +32,12 @@ import datetime as dt
 import hashlib
 import json
 import os
-import platform
-import re
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -53,6 +48,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+from _common import Step, peak_rss_mib, replace_section, timed
+from _common import machine as common_machine
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
@@ -378,40 +375,6 @@ def same_answers(result: ReoffendingResult, baseline: dict[str, Any]) -> bool:
 # --- timing ----------------------------------------------------------------------------------
 
 
-def timed(runs: int, function: Callable[[], Any], warm_up: bool = True) -> tuple[list[float], Any]:
-    """Times of `runs` calls (at least one), after a warm-up call, and the last result."""
-    result = function() if warm_up else None
-    times = []
-    for _ in range(max(runs, 1)):
-        started = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - started)
-    return times, result
-
-
-@dataclass
-class Step:
-    label: str
-    times: list[float]
-    note: str = ""
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.times)
-
-
-def peak_rss_mib() -> float:
-    """This process's peak resident memory (VmHWM: unlike ru_maxrss, it starts afresh at
-    exec, so a child does not inherit the parent's peak)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as file:
@@ -466,30 +429,13 @@ def run_child(kind: str, folder: Path, memory_limit: str) -> dict[str, Any]:
 
 
 def machine() -> dict[str, str]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram = "unknown"
-    try:
-        kib = int(Path("/proc/meminfo").read_text().split()[1])
-        ram = f"{kib / 1024**2:.1f} GiB"
-    except (OSError, ValueError, IndexError):
-        pass
-    return {
-        "CPU": cpu,
-        "Cores": str(os.cpu_count()),
-        "RAM": ram,
-        "OS": f"{platform.system()} {platform.release()}",
-        "Python": platform.python_version(),
-        "numpy / pandas / pyarrow / duckdb": (
-            f"{np.__version__} / {pd.__version__} / {pa.__version__} / {duckdb.__version__}"
-        ),
-    }
+    return common_machine(
+        {
+            "numpy / pandas / pyarrow / duckdb": (
+                f"{np.__version__} / {pd.__version__} / {pa.__version__} / {duckdb.__version__}"
+            ),
+        }
+    )
 
 
 def megabytes(*paths: Path) -> str:
@@ -790,14 +736,7 @@ def section(
 
 def write_docs(text_section: str) -> None:
     """Replace this benchmark's section of docs/benchmarks.md, or append it."""
-    text = DOCS.read_text()
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    match = pattern.search(text)
-    if match:
-        text = text[: match.start()] + text_section + "\n" + text[match.end() :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + text_section
-    DOCS.write_text(text.rstrip("\n") + "\n")
+    replace_section(SECTION, text_section)
 
 
 if __name__ == "__main__":

@@ -44,7 +44,26 @@ def _date(label: str, help_text: str, required: str) -> forms.DateField:
     )
 
 
-class ReoffendingRunForm(GovUKForm):
+class UploadsForm(GovUKForm):
+    """A form with file uploads (`UPLOADS`): GOV.UK file inputs for CSV and Parquet, and each
+    upload checked as the services check it (kind, size, empty)."""
+
+    UPLOADS: tuple[str, ...] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in self.UPLOADS:
+            self.fields[name].widget.attrs["class"] = "govuk-file-upload"
+            self.fields[name].widget.attrs["accept"] = ".csv,.parquet"
+
+    def _upload(self, name: str) -> UploadedFile:
+        upload: UploadedFile = self.cleaned_data[name]
+        if problems := services.upload_errors(upload):
+            raise forms.ValidationError(problems[0])
+        return upload
+
+
+class ReoffendingRunForm(UploadsForm):
     index_source = forms.ChoiceField(
         label="Index events",
         help_text="The programme's participants: each one's release from custody (licence "
@@ -143,19 +162,12 @@ class ReoffendingRunForm(GovUKForm):
         required=False,
     )
 
+    UPLOADS = ("index_events_file", "offences_file")
+
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         linked_by: Any = self.fields["linked_by"]
         linked_by.choices = [(c, label) for c, label in LinkedBy.choices if may_link_by(user, c)]
-        for name in ("index_events_file", "offences_file"):
-            self.fields[name].widget.attrs["class"] = "govuk-file-upload"
-            self.fields[name].widget.attrs["accept"] = ".csv,.parquet"
-
-    def _upload(self, name: str) -> UploadedFile:
-        upload: UploadedFile = self.cleaned_data[name]
-        if problems := services.upload_errors(upload):
-            raise forms.ValidationError(problems[0])
-        return upload
 
     def clean_index_events_file(self) -> UploadedFile | None:
         upload: UploadedFile | None = self.cleaned_data.get("index_events_file")

@@ -10,9 +10,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
-from desist.evaluation import services, services_datalab
+from desist.evaluation import services_datalab
 from desist.evaluation.constants import TreatmentSource
-from desist.forms import DateInput, GovUKForm, add_service_errors
+from desist.evaluation.forms import UploadsForm
+from desist.forms import DateInput, add_service_errors
 from desist.people.constants import Status, Strand
 from desist_analytics import EvaluationOptions
 
@@ -42,7 +43,7 @@ def columns(text: str) -> tuple[str, ...]:
     return tuple(name.strip() for name in text.split(",") if name.strip())
 
 
-class DataLabRunForm(GovUKForm):
+class DataLabRunForm(UploadsForm):
     title = forms.CharField(
         label="What is being evaluated",
         help_text="For example, Mentoring programme 2024 to 2025. It is the report's title.",
@@ -150,18 +151,7 @@ class DataLabRunForm(GovUKForm):
     )
 
     RADIOS = ("treatment_source", "order", "se")
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for name in ("treatment_file", "comparison_file"):
-            self.fields[name].widget.attrs["class"] = "govuk-file-upload"
-            self.fields[name].widget.attrs["accept"] = ".csv,.parquet"
-
-    def _upload(self, name: str) -> UploadedFile:
-        upload: UploadedFile = self.cleaned_data[name]
-        if problems := services.upload_errors(upload):
-            raise forms.ValidationError(problems[0])
-        return upload
+    UPLOADS = ("treatment_file", "comparison_file")
 
     def clean_treatment_file(self) -> UploadedFile:
         return self._upload("treatment_file")

@@ -33,19 +33,10 @@ class EvaluationRunQuerySet(models.QuerySet["EvaluationRun"]):
         return self.defer(*EVALUATION_FILE_FIELDS)
 
 
-class ReoffendingRun(models.Model):
-    """Proven reoffending (METHODS.md section 3) of a cohort, computed by a background task
-    (`desist.evaluation.tasks.run_reoffending`) from two files uploaded by an analyst or
-    programme manager, or from the programme's participants (index events from their legal
-    bases, read when the run starts) and an uploaded offences file linked to them
-    (`desist.evaluation.linkage`).
-
-    The uploaded bytes are kept only from the upload until the run ends: done or failed, they
-    are emptied, so offence records do not stay in the database. What is kept is the options
-    (`ReoffendingOptions.to_dict()`) and the result (`ReoffendingResult.to_dict()`): counts
-    and measures of the cohort and its breakdowns, never a row per person. The exact counts
-    are stored; pages show them only after disclosure control.
-    """
+class BackgroundRun(models.Model):
+    """What every run computed by a background task has: who asked and when, where it has got
+    to (status and per cent done), why it failed, and when it ended. The uploaded files of a
+    run are kept only until it ends."""
 
     uuid = models.UUIDField(default=uuid_lib.uuid4, unique=True, editable=False)
     created_by = models.ForeignKey(
@@ -60,10 +51,36 @@ class ReoffendingRun(models.Model):
         help_text="Why the run failed, for the person who ran it: the file, row and column of "
         "a problem in the data, a problem with the options, or only the kind of error.",
     )
-    options = models.JSONField(help_text="ReoffendingOptions.to_dict().")
-    result = models.JSONField(
-        null=True, blank=True, help_text="ReoffendingResult.to_dict(): aggregates only."
-    )
+    options = models.JSONField()
+    result = models.JSONField(null=True, blank=True, help_text="Aggregates only.")
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-pk"]
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED
+
+    @property
+    def is_done(self) -> bool:
+        return self.status == RunStatus.DONE
+
+
+class ReoffendingRun(BackgroundRun):
+    """Proven reoffending (METHODS.md section 3) of a cohort, computed by a background task
+    (`desist.evaluation.tasks.run_reoffending`) from two files uploaded by an analyst or
+    programme manager, or from the programme's participants (index events from their legal
+    bases, read when the run starts) and an uploaded offences file linked to them
+    (`desist.evaluation.linkage`).
+
+    The uploaded bytes are kept only from the upload until the run ends: done or failed, they
+    are emptied, so offence records do not stay in the database. What is kept is the options
+    (`ReoffendingOptions.to_dict()`) and the result (`ReoffendingResult.to_dict()`): counts
+    and measures of the cohort and its breakdowns, never a row per person. The exact counts
+    are stored; pages show them only after disclosure control.
+    """
+
     index_source = models.CharField(
         max_length=12, choices=IndexSource.choices, default=IndexSource.FILE
     )
@@ -84,22 +101,14 @@ class ReoffendingRun(models.Model):
 
     objects = ReoffendingRunQuerySet.as_manager()
 
-    class Meta:
-        ordering = ["-created_at", "-pk"]
+    class Meta(BackgroundRun.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"Proven reoffending run {self.uuid} ({self.status})"
 
-    @property
-    def is_finished(self) -> bool:
-        return self.status in FINISHED
 
-    @property
-    def is_done(self) -> bool:
-        return self.status == RunStatus.DONE
-
-
-class EvaluationRun(models.Model):
+class EvaluationRun(BackgroundRun):
     """A Data Lab evaluation (METHODS.md section 4), computed by a background task
     (`desist.evaluation.tasks.run_evaluation`) from a treatment group and a comparison pool.
 
@@ -113,24 +122,13 @@ class EvaluationRun(models.Model):
     result, byte for byte, and the same report.
     """
 
-    uuid = models.UUIDField(default=uuid_lib.uuid4, unique=True, editable=False)
     title = models.CharField(max_length=120, help_text="What is evaluated, for the report.")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField()
-    finished_at = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
-    progress = models.PositiveSmallIntegerField(default=0, help_text="Per cent done, 0 to 100.")
-    error = models.TextField(blank=True)
     treatment_source = models.CharField(
         max_length=12, choices=TreatmentSource.choices, default=TreatmentSource.FILE
     )
     participants = models.JSONField(
         default=dict, blank=True, help_text="The choice of participants (strands, statuses, dates)."
     )
-    options = models.JSONField(help_text="EvaluationOptions.to_dict().")
-    result = models.JSONField(null=True, blank=True, help_text="EvaluationResult.to_dict().")
     linkage = models.JSONField(
         default=dict, blank=True, help_text="How the treatment group was put together (counts)."
     )
@@ -143,16 +141,8 @@ class EvaluationRun(models.Model):
 
     objects = EvaluationRunQuerySet.as_manager()
 
-    class Meta:
-        ordering = ["-created_at", "-pk"]
+    class Meta(BackgroundRun.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"Data Lab evaluation {self.uuid} ({self.status})"
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in FINISHED
-
-    @property
-    def is_done(self) -> bool:
-        return self.status == RunStatus.DONE

@@ -34,7 +34,8 @@ from desist.evaluation.linkage import (
     may_link_by,
     participant_index_events,
 )
-from desist.evaluation.models import ReoffendingRun
+from desist.evaluation.models import FILE_FIELDS, ReoffendingRun
+from desist.evaluation.runs import run_claim, run_done, run_failed, run_progress
 from desist_analytics import (
     IndexEvents,
     Offences,
@@ -54,7 +55,6 @@ ERROR_MAX = 2000
 READ_INDEX_EVENTS = 10
 READ_OFFENCES = 40
 COMPUTED = 70
-STORED = 100
 
 # Which form field an options problem is about, from the start of its message.
 _OPTION_FIELDS = (
@@ -233,19 +233,7 @@ def _participant_run_errors(
 
 
 def _progress(run_id: int, done: int) -> None:
-    # Its own short transaction (autocommit), so the run's page shows it at once.
-    ReoffendingRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(progress=done)
-
-
-def _start(run_id: int) -> ReoffendingRun | None:
-    """Claim a waiting run (only one worker can): None when it is not waiting."""
-    with transaction.atomic():
-        claimed = ReoffendingRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
-            status=RunStatus.RUNNING, progress=0
-        )
-    if not claimed:
-        return None
-    return ReoffendingRun.objects.get(pk=run_id)
+    run_progress(ReoffendingRun, run_id, done)
 
 
 def _error_text(error: Exception, names: Mapping[str, str]) -> str:
@@ -273,7 +261,7 @@ def reoffending_run_execute(*, run_id: int) -> ReoffendingRun | None:
     Safe to run twice: a run that is not waiting is left alone (None). Problems with the data
     or the options mark the run failed with their message; any other error marks it failed
     with only the kind of error, and is raised again. Either way the files are emptied."""
-    run = _start(run_id)
+    run = run_claim(ReoffendingRun, run_id)
     if run is None:
         return None
     try:
@@ -324,33 +312,13 @@ def _options_from(stored: Mapping[str, Any]) -> ReoffendingOptions:
     return ReoffendingOptions(**values)
 
 
-@transaction.atomic
 def _run_done(run_id: int, result: dict[str, Any]) -> ReoffendingRun | None:
-    locked = ReoffendingRun.objects.select_for_update().without_files().get(pk=run_id)
-    if locked.status != RunStatus.RUNNING:
-        return None
-    locked.status = RunStatus.DONE
-    locked.progress = STORED
-    locked.result = result
-    locked.finished_at = timezone.now()
-    locked.index_events_data = b""
-    locked.offences_data = b""
-    locked.save(
-        update_fields=[
-            "status",
-            "progress",
-            "result",
-            "finished_at",
-            "index_events_data",
-            "offences_data",
-        ]
-    )
-    audit_change(
-        actor=locked.created_by,
-        obj=locked,
-        action=Action.UPDATE,
-        changes={
-            "status": [RunStatus.RUNNING.value, RunStatus.DONE.value],
+    return run_done(
+        ReoffendingRun,
+        run_id,
+        files=FILE_FIELDS,
+        values={"result": result},
+        audited={
             "cohort_size": result["cohort_size"],
             "reoffenders": result["reoffenders"],
             "reoffences": result["reoffences"],
@@ -362,26 +330,7 @@ def _run_done(run_id: int, result: dict[str, Any]) -> ReoffendingRun | None:
             ),
         },
     )
-    return locked
 
 
-@transaction.atomic
 def _run_failed(run_id: int, reason: str) -> ReoffendingRun | None:
-    updated = ReoffendingRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(
-        status=RunStatus.FAILED,
-        error=reason,
-        finished_at=timezone.now(),
-        index_events_data=b"",
-        offences_data=b"",
-    )
-    if not updated:
-        return None
-    run = ReoffendingRun.objects.without_files().get(pk=run_id)
-    # The kind of failure only: the message can quote a value from the files.
-    audit_change(
-        actor=run.created_by,
-        obj=run,
-        action=Action.UPDATE,
-        changes={"status": [RunStatus.RUNNING.value, RunStatus.FAILED.value]},
-    )
-    return run
+    return run_failed(ReoffendingRun, run_id, reason, files=FILE_FIELDS)

@@ -38,7 +38,8 @@ from desist.accounts.models import User
 from desist.audit.constants import Action
 from desist.audit.services import audit_change
 from desist.evaluation.constants import RunStatus, TreatmentSource
-from desist.evaluation.models import EvaluationRun
+from desist.evaluation.models import EVALUATION_FILE_FIELDS, EvaluationRun
+from desist.evaluation.runs import run_claim, run_done, run_failed, run_progress
 from desist.evaluation.services import (
     ERROR_MAX,
     _safe_name,
@@ -61,7 +62,6 @@ PERSON = "person_id"
 TITLE_MAX = 120
 # Progress, per cent: files read, then evaluate()'s own steps scaled into 10-95, then stored.
 READ = 10
-STORED = 100
 
 
 def may_evaluate(user: User) -> bool:
@@ -239,17 +239,7 @@ def datalab_run_create(
 
 
 def _progress(run_id: int, done: int) -> None:
-    EvaluationRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(progress=done)
-
-
-def _start(run_id: int) -> EvaluationRun | None:
-    with transaction.atomic():
-        claimed = EvaluationRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
-            status=RunStatus.RUNNING, progress=0
-        )
-    if not claimed:
-        return None
-    return EvaluationRun.objects.select_related("created_by").get(pk=run_id)
+    run_progress(EvaluationRun, run_id, done)
 
 
 def _normalised(values: pd.Series) -> pd.Series:
@@ -324,7 +314,7 @@ def datalab_run_execute(*, run_id: int) -> EvaluationRun | None:
     Safe to run twice: a run that is not waiting is left alone (None). A problem with the
     data marks the run failed with its message; any other error marks it failed with only
     the kind of error, and is raised again."""
-    run = _start(run_id)
+    run = run_claim(EvaluationRun, run_id)
     if run is None:
         return None
     try:
@@ -351,62 +341,22 @@ def datalab_run_execute(*, run_id: int) -> EvaluationRun | None:
     return _run_done(run_id, result, linkage)
 
 
-@transaction.atomic
 def _run_done(run_id: int, result: dict[str, Any], linkage: dict[str, int]) -> EvaluationRun | None:
-    locked = EvaluationRun.objects.select_for_update().without_files().get(pk=run_id)
-    if locked.status != RunStatus.RUNNING:
-        return None
-    locked.status = RunStatus.DONE
-    locked.progress = STORED
-    locked.result = result
-    locked.linkage = linkage
-    locked.finished_at = timezone.now()
-    locked.treatment_data = b""
-    locked.comparison_data = b""
-    locked.save(
-        update_fields=[
-            "status",
-            "progress",
-            "result",
-            "linkage",
-            "finished_at",
-            "treatment_data",
-            "comparison_data",
-        ]
-    )
-    audit_change(
-        actor=locked.created_by,
-        obj=locked,
-        action=Action.UPDATE,
-        changes={
-            "status": [RunStatus.RUNNING.value, RunStatus.DONE.value],
+    return run_done(
+        EvaluationRun,
+        run_id,
+        files=EVALUATION_FILE_FIELDS,
+        values={"result": result, "linkage": linkage},
+        audited={
             "matched_treated": result["matched_treated"],
             "matched_controls": result["matched_controls"],
             "linkage": linkage,
         },
     )
-    return locked
 
 
-@transaction.atomic
 def _run_failed(run_id: int, reason: str) -> EvaluationRun | None:
-    updated = EvaluationRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(
-        status=RunStatus.FAILED,
-        error=reason,
-        finished_at=timezone.now(),
-        treatment_data=b"",
-        comparison_data=b"",
-    )
-    if not updated:
-        return None
-    run = EvaluationRun.objects.without_files().get(pk=run_id)
-    audit_change(
-        actor=run.created_by,
-        obj=run,
-        action=Action.UPDATE,
-        changes={"status": [RunStatus.RUNNING.value, RunStatus.FAILED.value]},
-    )
-    return run
+    return run_failed(EvaluationRun, run_id, reason, files=EVALUATION_FILE_FIELDS)
 
 
 def participant_count(actor: User, choice: Mapping[str, Any]) -> int:
