@@ -48,3 +48,16 @@ BREAKDOWN_LABELS: dict[str, str] = {
     "offence-group": "Index offence group",
     "previous-offences": "Previous offences",
 }
+# Words for the library's codes in breakdown rows (others are shown as they are).
+VALUE_LABELS: dict[str, dict[str, str]] = {
+    "index-disposal": {
+        "custody_release": "Released from custody",
+        "court_noncustodial": "Non-custodial court disposal",
+        "caution": "Caution",
+        "diversion": "Diversionary disposal",
+    },
+    "adult-youth": {"adult": "Adult", "juvenile": "Juvenile", "youth": "Youth"},
+    "sex": {"unknown": "Not known"},
+    "offence-group": {"unknown": "Not known"},
+    "previous-offences": {"unknown": "Not known"},
+}

@@ -25,7 +25,7 @@ from desist.accounts.constants import Role
 from desist.accounts.decorators import roles_required
 from desist.accounts.models import User
 from desist.evaluation import services
-from desist.evaluation.constants import BREAKDOWN_LABELS, JURISDICTION_LABELS
+from desist.evaluation.constants import BREAKDOWN_LABELS, JURISDICTION_LABELS, VALUE_LABELS
 from desist.evaluation.forms import ReoffendingRunForm
 from desist.evaluation.models import ReoffendingRun
 from desist.evaluation.reports import MEASURES, shown
@@ -179,7 +179,7 @@ def breakdown_tables(result: Mapping[str, Any]) -> list[Breakdown]:
         for i, values in enumerate([*rows, result]):
             counts, hidden = _count_cells(values, protected, i if rows else 1)
             cells = {**counts, **measure_cells(values, hidden)}
-            name = TOTAL if i == len(rows) else str(values["value"])
+            name = TOTAL if i == len(rows) else value_label(by, str(values["value"]))
             lines.append((name, *(cells[key] for key in BREAKDOWN_MEASURES)))
         table = PublishedTable(
             key=f"reoffending-by-{by}",
@@ -203,6 +203,12 @@ def breakdown_tables(result: Mapping[str, Any]) -> list[Breakdown]:
         # The SVG is made here by matplotlib from published figures (text escaped).
         out.append(Breakdown(table, chart, mark_safe(charts.chart_svg(chart))))  # noqa: S308
     return out
+
+
+def value_label(by: str, value: str) -> str:
+    """A breakdown value in words ("Released from custody", not "custody_release"); values
+    without a label (sex, offence groups, age bands as given) are shown as they are."""
+    return VALUE_LABELS.get(by, {}).get(value, value)
 
 
 def options_summary(options: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -309,3 +309,23 @@ def test_the_list_takes_the_same_queries_however_many_runs_without_loading_files
     assert text(response).count("1 January 2020 to 31 December 2020") == 5
     listing = [q["sql"] for q in five.captured_queries if "evaluation_reoffendingrun" in q["sql"]]
     assert len(listing) == 1 and "offences_data" not in listing[0]
+
+
+def test_breakdown_values_are_shown_in_words(world: World) -> None:
+    uploads = files()
+    run = reoffending_run_create(
+        actor=world.personas["analyst"],
+        index_events_file=uploads["index_events_file"],
+        offences_file=uploads["offences_file"],
+        options=ReoffendingOptions(
+            cohort_start=dt.date(2020, 1, 1),
+            cohort_end=dt.date(2020, 12, 31),
+            extract_date=dt.date(2022, 6, 30),
+            by=("index-disposal", "adult-youth"),
+        ),
+    )
+    reoffending_run_execute(run_id=run.pk)
+
+    body = world.client_for("analyst").get(detail(run)).content.decode()
+    assert "Released from custody" in body and "Caution" in body and "Adult" in body
+    assert ">custody_release<" not in body
