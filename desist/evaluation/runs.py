@@ -5,6 +5,7 @@ way, and each end audited on behalf of the person who asked for it."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -93,3 +94,52 @@ def run_failed(model: type[Run], run_id: int, reason: str, *, files: Sequence[st
         changes={"status": [RunStatus.RUNNING.value, RunStatus.FAILED.value]},
     )
     return run
+
+
+# A run that has waited or run this long has lost its worker (a large evaluation takes
+# minutes); `desist run-scheduled` marks it failed so its page stops waiting.
+STALE_AFTER = dt.timedelta(hours=6)
+STALE_REASON = (
+    "The run stopped before it finished: the background worker was interrupted. "
+    "The uploaded files have been deleted. Start a new run."
+)
+
+
+def runs_fail_stale(*, now: dt.datetime, older_than: dt.timedelta = STALE_AFTER) -> int:
+    """Mark failed every run of either kind still waiting or running `older_than` after it
+    was asked for, emptying its files and auditing it (as the system). Returns how many."""
+    from desist.evaluation.models import (
+        EVALUATION_FILE_FIELDS,
+        FILE_FIELDS,
+        EvaluationRun,
+        ReoffendingRun,
+    )
+
+    failed = 0
+    kinds: tuple[tuple[type[BackgroundRun], tuple[str, ...]], ...] = (
+        (ReoffendingRun, FILE_FIELDS),
+        (EvaluationRun, EVALUATION_FILE_FIELDS),
+    )
+    for model, files in kinds:
+        stale = model._default_manager.filter(
+            status__in=[RunStatus.QUEUED, RunStatus.RUNNING], created_at__lt=now - older_than
+        ).values_list("pk", "status")
+        for run_id, status in list(stale):
+            with transaction.atomic():
+                updated = model._default_manager.filter(pk=run_id, status=status).update(
+                    status=RunStatus.FAILED,
+                    error=STALE_REASON,
+                    finished_at=now,
+                    **dict.fromkeys(files, b""),
+                )
+                if not updated:
+                    continue  # it moved on meanwhile
+                run = model._default_manager.defer(*files).get(pk=run_id)
+                audit_change(
+                    actor=None,
+                    obj=run,
+                    action=Action.UPDATE,
+                    changes={"status": [status, RunStatus.FAILED.value], "reason": "stale"},
+                )
+                failed += 1
+    return failed

@@ -7,7 +7,9 @@ idempotent, so an overlapping run does no harm):
 
 It expires practitioners whose vetting or required training has lapsed (their access to
 participants already ended at the lapse, through the access gate), sends expiry reminders,
-escalates urgent concerns not acknowledged in time, and queues again e-mails that failed.
+escalates urgent concerns not acknowledged in time, queues again e-mails that failed, and
+marks failed any reoffending run or Data Lab evaluation whose background worker was lost
+(still waiting or running six hours after it was asked for).
 """
 
 from __future__ import annotations
@@ -20,10 +22,14 @@ from django.utils import timezone
 
 
 class Command(BaseCommand):
-    help = "Run the time-driven work: expiries, reminders, escalations, e-mail retries."
+    help = (
+        "Run the time-driven work: expiries, reminders, escalations, e-mail retries, stale "
+        "evaluation runs."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from desist.delivery.services import concerns_escalate_overdue
+        from desist.evaluation.runs import runs_fail_stale
         from desist.notifications.tasks import retry_failed_emails
         from desist.providers.services import expiry_reminders_send, practitioners_expire_lapsed
 
@@ -34,6 +40,7 @@ class Command(BaseCommand):
             ("expiry reminders sent", lambda: expiry_reminders_send(today=today)),
             ("urgent concerns escalated", lambda: concerns_escalate_overdue(now=now)),
             ("e-mails queued again", retry_failed_emails),
+            ("stale evaluation runs failed", lambda: runs_fail_stale(now=now)),
         ]
         for label, step in steps:
             count = step()
