@@ -331,3 +331,16 @@ def _rounded(
         rounded_to=base,
         options=opts,
     )
+
+
+def count_in_words(count: int, options: DisclosureOptions | None = None) -> str:
+    """One count of people as a sentence shows it after disclosure control: "fewer than 10"
+    when it would be hidden, else the (possibly rounded) count with thousands separators.
+
+    Example:
+        >>> count_in_words(7), count_in_words(1234)
+        ('fewer than 10', '1,234')
+    """
+    options = options or DisclosureOptions()
+    shown = disclosure_control([[int(count)]], options=options).displayed[0][0]
+    return f"fewer than {options.threshold}" if shown.startswith("<") else f"{int(shown):,}"

@@ -43,7 +43,7 @@ import pyarrow.csv as pacsv  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 from scipy import stats  # type: ignore[import-untyped]
 
-from desist_analytics._disclosure import DisclosureOptions, disclosure_control
+from desist_analytics._disclosure import DisclosureOptions, count_in_words
 from desist_analytics._matching import (
     NO_MATCH,
     ORDERS,
@@ -708,11 +708,6 @@ def _estimate(
 # --- the plain-English summary --------------------------------------------------------------
 
 
-def _count(value: int, disclosure: DisclosureOptions) -> str:
-    shown = disclosure_control([[value]], options=disclosure).displayed[0][0]
-    return f"fewer than {disclosure.threshold}" if shown.startswith("<") else f"{int(shown):,}"
-
-
 def _label(outcome: str) -> str:
     return outcome.replace("_", " ").strip()
 
@@ -794,9 +789,9 @@ def summary_sentences(
     disclosure: DisclosureOptions,
 ) -> tuple[str, ...]:
     """The plain-English summary, counts after disclosure control."""
-    treated = _count(result_counts["matched_treated"], disclosure)
-    controls = _count(result_counts["matched_controls"], disclosure)
-    total = _count(result_counts["treated_total"], disclosure)
+    treated = count_in_words(result_counts["matched_treated"], disclosure)
+    controls = count_in_words(result_counts["matched_controls"], disclosure)
+    total = count_in_words(result_counts["treated_total"], disclosure)
     sentences = [
         f"This analysis compared {treated} of the {total} people in the treatment group with "
         f"{controls} people in a comparison group who had similar characteristics but did not "

@@ -24,9 +24,7 @@ from matplotlib.figure import Figure
 
 from desist.statistics import charts
 from desist.statistics.figures import disclosure_options
-from desist_analytics import disclosure_control
-
-matplotlib.use("Agg")
+from desist_analytics import count_in_words
 
 SE_TEXT = {
     "cluster": "pair-clustered standard errors (a weighted regression of the outcome on the "
@@ -57,11 +55,7 @@ FLAG_TEXT = {"red": "Poor balance", "amber": "Some imbalance", "": ""}
 
 def people(count: int) -> str:
     """A count of people after disclosure control: "fewer than 10" or "1,234"."""
-    options = disclosure_options()
-    shown = disclosure_control([[int(count)]], options=options).displayed[0][0]
-    if shown.startswith("<"):
-        return f"fewer than {options.threshold}"
-    return f"{int(shown):,}"
+    return count_in_words(count, disclosure_options())
 
 
 def _value(value: float | None, kind: str) -> str:

@@ -244,7 +244,16 @@ def test_the_public_surface_is_small() -> None:
         "read_index_events",
         "read_offences",
         "active_participants",
+        "count_in_words",
         "disclosure_control",
         "financial_year",
         "financial_year_start",
     }
+
+
+def test_a_count_in_words_is_hidden_below_the_threshold_and_rounded_when_asked() -> None:
+    assert desist_analytics.count_in_words(9) == "fewer than 10"
+    assert desist_analytics.count_in_words(0) == "0"
+    assert desist_analytics.count_in_words(12_345) == "12,345"
+    assert desist_analytics.count_in_words(4, DisclosureOptions(threshold=3)) == "4"
+    assert desist_analytics.count_in_words(12, DisclosureOptions(rounding_base=5)) == "10"
