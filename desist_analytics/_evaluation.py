@@ -318,12 +318,15 @@ class EvaluationResult:
 # --- reading --------------------------------------------------------------------------------
 
 
-def read_evaluation_data(path: str | Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
+def read_evaluation_data(
+    path: str | Path, columns: Sequence[str] | None = None, optional: Sequence[str] = ()
+) -> pd.DataFrame:
     """Read a CSV (optionally compressed) or Parquet file of one row per person.
 
     Args:
         path: the file; its extension says which format.
         columns: read only these (all of them must be in the file); None reads every column.
+        optional: with `columns`, also read these when the file has them.
 
     Returns:
         A pandas frame: numbers as numbers, text as text, blanks as missing.
@@ -337,6 +340,7 @@ def read_evaluation_data(path: str | Path, columns: Sequence[str] | None = None)
         if name.endswith(CSV_SUFFIXES):
             header = pacsv.open_csv(path).schema.names
             _check_columns(path, header, columns)
+            columns = _with_optional(header, columns, optional)
             convert = pacsv.ConvertOptions(
                 include_columns=list(columns) if columns is not None else None,
                 strings_can_be_null=True,
@@ -345,6 +349,7 @@ def read_evaluation_data(path: str | Path, columns: Sequence[str] | None = None)
         elif name.endswith(PARQUET_SUFFIXES):
             header = pq.read_schema(path).names
             _check_columns(path, header, columns)
+            columns = _with_optional(header, columns, optional)
             table = pq.read_table(path, columns=list(columns) if columns is not None else None)
         else:
             raise EvaluationInputError(
@@ -354,6 +359,14 @@ def read_evaluation_data(path: str | Path, columns: Sequence[str] | None = None)
     except (pa.ArrowInvalid, OSError) as error:
         raise EvaluationInputError(f"{path}: cannot be read ({error})") from None
     return table.to_pandas()
+
+
+def _with_optional(
+    header: Sequence[str], columns: Sequence[str] | None, optional: Sequence[str]
+) -> Sequence[str] | None:
+    if columns is None:
+        return None
+    return [*columns, *(c for c in optional if c in header and c not in columns)]
 
 
 def _check_columns(path: str | Path, header: Sequence[str], columns: Sequence[str] | None) -> None:

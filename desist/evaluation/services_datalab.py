@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd  # type: ignore[import-untyped]
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.csv as pacsv  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -96,9 +98,9 @@ def _header(upload: UploadedFile) -> list[str]:
         if name.endswith(".parquet"):
             names: list[str] = pq.read_schema(io.BytesIO(upload.read())).names
             return names
-        first = upload.readline().decode("utf-8-sig", errors="replace").strip()
-        return [column.strip().strip('"') for column in first.split(",")]
-    except (OSError, ValueError):
+        csv_names: list[str] = pacsv.open_csv(io.BytesIO(upload.read())).schema.names
+        return csv_names
+    except (OSError, ValueError, pa.ArrowException):
         return []
     finally:
         upload.seek(0)
@@ -250,6 +252,14 @@ def _pseudonyms(people: Any) -> set[str]:
     return {p.strip().upper() for p in people.values_list("pseudonym", flat=True)}
 
 
+def _paths(run: EvaluationRun, folder: Path) -> tuple[Path, Path]:
+    """Where the task writes the two uploaded files (under their own names)."""
+    return (
+        Path(folder, "treatment", run.treatment_name),
+        Path(folder, "comparison", run.comparison_name),
+    )
+
+
 def _frames(
     run: EvaluationRun, folder: Path, options: EvaluationOptions
 ) -> tuple[pd.DataFrame, dict[str, int]]:
@@ -257,8 +267,7 @@ def _frames(
     how it was put together (counts)."""
     on_participants = run.treatment_source == TreatmentSource.PARTICIPANTS
     wanted = [c for c in options.columns if c != TREATMENT_COLUMN]
-    treatment_path = Path(folder, "treatment", run.treatment_name)
-    comparison_path = Path(folder, "comparison", run.comparison_name)
+    treatment_path, comparison_path = _paths(run, folder)
     for path, data in (
         (treatment_path, run.treatment_data),
         (comparison_path, run.comparison_data),
@@ -268,10 +277,7 @@ def _frames(
     treatment = read_evaluation_data(
         treatment_path, [*wanted, PERSON] if on_participants else wanted
     )
-    comparison = read_evaluation_data(comparison_path, None)
-    missing = [c for c in wanted if c not in comparison.columns]
-    if missing:
-        raise EvaluationInputError(f"{run.comparison_name}: no column {', '.join(missing)}")
+    comparison = read_evaluation_data(comparison_path, wanted, optional=[PERSON])
     linkage: dict[str, int] = {"treatment_rows": len(treatment), "comparison_rows": len(comparison)}
     everyone = _pseudonyms(pseudonymised_participants_for(run.created_by))
     if on_participants:
@@ -319,9 +325,10 @@ def datalab_run_execute(*, run_id: int) -> EvaluationRun | None:
         return None
     try:
         with tempfile.TemporaryDirectory(prefix="desist-evaluation-") as folder:
+            treatment_path, comparison_path = _paths(run, Path(folder))
             names = {
-                str(Path(folder, "treatment", run.treatment_name)): run.treatment_name,
-                str(Path(folder, "comparison", run.comparison_name)): run.comparison_name,
+                str(treatment_path): run.treatment_name,
+                str(comparison_path): run.comparison_name,
             }
             try:
                 options = EvaluationOptions.from_dict(run.options)
@@ -357,9 +364,3 @@ def _run_done(run_id: int, result: dict[str, Any], linkage: dict[str, int]) -> E
 
 def _run_failed(run_id: int, reason: str) -> EvaluationRun | None:
     return run_failed(EvaluationRun, run_id, reason, files=EVALUATION_FILE_FIELDS)
-
-
-def participant_count(actor: User, choice: Mapping[str, Any]) -> int:
-    """How many participants a choice picks (for the form's confirmation)."""
-    count: int = chosen_participants(actor, choice).count()
-    return count

@@ -17,29 +17,23 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from desist.accounts.decorators import roles_required
-from desist.accounts.models import User
 from desist.audit.constants import Action
 from desist.audit.services import audit_record
 from desist.evaluation import datalab, services_datalab
-from desist.evaluation.constants import TreatmentSource
+from desist.evaluation.constants import RunStatus, TreatmentSource
 from desist.evaluation.forms_datalab import DataLabRunForm
 from desist.evaluation.models import EvaluationRun
-from desist.evaluation.views import READERS
+from desist.evaluation.views import READERS, _user
 from desist.pages import call_service, posted
 
 ENTITY = "evaluation.evaluationrun"
 DOWNLOADS = ("html", "pdf", "json")
 
 
-def _user(request: HttpRequest) -> User:
-    user: User = request.user  # type: ignore[assignment]
-    return user
-
-
 def _run(run_uuid: uuid.UUID, *, done: bool = False) -> EvaluationRun:
     runs = EvaluationRun.objects.without_files().select_related("created_by")
     if done:
-        runs = runs.filter(status="done")
+        runs = runs.filter(status=RunStatus.DONE)
     return get_object_or_404(runs, uuid=run_uuid)
 
 

@@ -303,6 +303,10 @@ def test_files_are_read_from_csv_and_parquet_with_missing_columns_named(tmp_path
         assert list(frame.columns) == ["t", "age", "sex"] and len(frame) == len(data)
     with pytest.raises(EvaluationInputError, match="no column region"):
         read_evaluation_data(tmp_path / "people.csv", ["t", "region"])
+    # Optional columns are read when the file has them, and not asked for when it does not.
+    for name in ("people.csv", "people.parquet"):
+        frame = read_evaluation_data(tmp_path / name, ["t"], optional=["sex", "region"])
+        assert list(frame.columns) == ["t", "sex"]
     with pytest.raises(EvaluationInputError, match="must be CSV"):
         read_evaluation_data(tmp_path / "people.xlsx", ["t"])
 
